@@ -1,0 +1,42 @@
+# aoai-api — every target a newcomer needs; `make help` lists them.
+SHELL   := bash
+PKG     := github.com/aoai-api/aoai-api
+BIN     := bin/aoai-api
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
+MOCKS   := internal/ports/mocks
+
+.PHONY: help build run demo test fmt-check vet mocks-check generate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build the release binary into bin/
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/aoai-api
+
+run: build ## run against Azure OpenAI (needs AZURE_OPENAI_* set)
+	./$(BIN)
+
+demo: build ## run with the offline fake model on http://127.0.0.1:5009
+	LLM_PROVIDER=fake ./$(BIN)
+
+test: fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector
+	go test -race -count=1 ./...
+
+fmt-check:
+	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+mocks-check: ## fail when the committed mocks differ from freshly generated ones
+	@tmp=$$(mktemp -d); cp -r $(MOCKS) $$tmp/before; \
+	go generate ./internal/ports/...; \
+	if ! diff -r $$tmp/before $(MOCKS); then rm -rf $$tmp; echo "mocks are stale: run 'make generate' and commit"; exit 1; fi; \
+	rm -rf $$tmp
+
+generate: ## regenerate the gomock mocks
+	go generate ./...
+
+clean: ## remove build output and logs
+	rm -rf bin logs

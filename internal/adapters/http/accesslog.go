@@ -1,0 +1,32 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
+)
+
+// accessLog writes one entry per request, in the reference's shape.
+func accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		path := c.Request.URL.Path
+		c.Next()
+		status := c.Writer.Status()
+		log := zerolog.Ctx(c.Request.Context())
+		ev := log.Info()
+		if status >= http.StatusInternalServerError {
+			ev = log.Error()
+		}
+		ev.Str("method", c.Request.Method).
+			Str("path", path).
+			Int("status", status).
+			Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
+			Str("client_ip", c.ClientIP()).
+			Int("bytes", max(c.Writer.Size(), 0)).
+			Msg(c.Request.Method + " " + path + " " + strconv.Itoa(status))
+	}
+}

@@ -1,0 +1,48 @@
+package http
+
+import (
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+)
+
+const (
+	headerRequestID   = "X-Request-ID"
+	correlationKey    = "correlation_id"
+	maxRequestIDBytes = 128
+)
+
+// correlate picks or makes the request's correlation id, echoes it, and
+// puts a logger carrying it into the request context, so every later log
+// line, adapters included, names the same id.
+func correlate(log zerolog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(headerRequestID)
+		if !validRequestID(id) {
+			id = uuid.NewString() // replaced, never truncated: a cut id would mislead
+		}
+		c.Set(correlationKey, id)
+		c.Header(headerRequestID, id)
+		l := log.With().Str(correlationKey, id).Logger()
+		c.Request = c.Request.WithContext(l.WithContext(c.Request.Context()))
+		c.Next()
+	}
+}
+
+// validRequestID admits ids safe to echo into headers and logs.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDBytes {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch b := id[i]; {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9',
+			b == '.', b == '_', b == ':', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func correlationID(c *gin.Context) string { return c.GetString(correlationKey) }

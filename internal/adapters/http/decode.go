@@ -1,0 +1,87 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+)
+
+var errUnsupportedMedia = &statusError{http.StatusUnsupportedMediaType, "Content-Type must be application/json"}
+
+// decodeJSON is the one strict decoder for request bodies: JSON media
+// type, bounded size, valid UTF-8, a single object and nothing after it.
+// Unknown fields are ignored so that clients can evolve first.
+func decodeJSON(c *gin.Context, limit int64, dst any) error {
+	if !isJSON(c.GetHeader("Content-Type")) {
+		return errUnsupportedMedia
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit)}
+		}
+		return badRequest("request body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return badRequest("request body is not valid UTF-8")
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return badRequest("request body is empty")
+	}
+	if trimmed[0] != '{' {
+		if json.Valid(trimmed) {
+			return badRequest("request body must be a JSON object")
+		}
+		return badRequest("request body is not valid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("request body has data after the JSON object")
+	}
+	return nil
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+func badRequest(msg string) error { return &statusError{http.StatusBadRequest, msg} }
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return badRequest(fmt.Sprintf("'%s' must be %s", typeErr.Field, jsonType(typeErr.Type)))
+	}
+	return badRequest("request body is not valid JSON")
+}
+
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	}
+	return "a number"
+}

@@ -1,0 +1,35 @@
+// Package http is the driving adapter: a Gin engine that turns HTTP
+// requests into calls on the ports and domain errors into JSON.
+// Callers import it as httpadapter.
+package http
+
+import (
+	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
+
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// Options are the adapter's typed settings.
+type Options struct {
+	Version      string
+	MaxBodyBytes int64 // larger JSON bodies get 413
+}
+
+// NewHandler builds the engine with every route and middleware. The
+// returned engine is an http.Handler; its Routes() list is what the
+// contract tests compare against the OpenAPI document.
+func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.RedirectTrailingSlash = false // no route answers with a redirect
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = true
+	_ = e.SetTrustedProxies(nil) // the TCP peer is the client until proxies are configured
+
+	e.Use(correlate(log), accessLog(), recovery())
+	e.NoRoute(func(c *gin.Context) { writeError(c, errNotFound) })
+	e.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
+	registerRoutes(e, svc, opts)
+	return e
+}

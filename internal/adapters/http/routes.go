@@ -1,0 +1,38 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
+	welcome := &welcomeBody{Service: "aoai-api", Version: opts.Version}
+	home := handleHome(welcome)
+	e.GET("/", home)
+	e.GET("/api", home)
+	e.GET("/api/", home)
+	e.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
+
+	welcome.Endpoints = listEndpoints(e.Routes())
+}
+
+type endpoint struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// listEndpoints derives the welcome page's list from the router, so it
+// cannot drift from what is served.
+func listEndpoints(routes gin.RoutesInfo) []endpoint {
+	eps := make([]endpoint, 0, len(routes))
+	for _, r := range routes {
+		if r.Method == http.MethodHead || r.Method == http.MethodOptions {
+			continue
+		}
+		eps = append(eps, endpoint{Method: r.Method, Path: r.Path})
+	}
+	return eps
+}

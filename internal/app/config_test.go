@@ -1,0 +1,88 @@
+package app
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clearConfigEnv isolates a test from the developer's own environment.
+func clearConfigEnv(t *testing.T) {
+	for _, k := range []string{
+		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_KEY_V1", "AZURE_OPENAI_DEPLOYMENT_NAME",
+		"AZURE_OPENAI_API_VERSION", "LLM_PROVIDER", "HOST", "PORT", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT",
+		"MAX_BODY_BYTES", "LOG_LEVEL", "LOG_FORMAT",
+	} {
+		t.Setenv(k, "") // restores the original value after the test
+		_ = os.Unsetenv(k)
+	}
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	clearConfigEnv(t)
+	cfg, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AzureAPIVersion != "2024-10-21" || cfg.LLMProvider != "azure" || cfg.Host != "127.0.0.1" ||
+		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second || cfg.SystemPrompt == "" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	if got := cfg.missingAzure(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
+		t.Errorf("missing = %v", got)
+	}
+}
+
+func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
+	tests := []struct{ key, value, want string }{
+		{"PORT", "abc", `invalid PORT="abc"`},
+		{"PORT", "70000", "invalid PORT=70000"},
+		{"LLM_PROVIDER", "bedrock", `invalid LLM_PROVIDER="bedrock"`},
+		{"UPSTREAM_TIMEOUT", "90", `invalid UPSTREAM_TIMEOUT="90": want a Go duration`},
+		{"UPSTREAM_TIMEOUT", "-1s", "invalid UPSTREAM_TIMEOUT=-1s"},
+		{"LOG_LEVEL", "loud", `invalid LOG_LEVEL="loud"`},
+		{"LOG_FORMAT", "xml", `invalid LOG_FORMAT="xml"`},
+		{"MAX_BODY_BYTES", "0", "invalid MAX_BODY_BYTES=0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			clearConfigEnv(t)
+			t.Setenv(tt.key, tt.value)
+			_, err := LoadConfig()
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %v, want one line starting %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigAcceptsPythonLogLevelsAndProviderCase(t *testing.T) {
+	for _, lvl := range []string{"debug", "INFO", "Warning", "WARN", "error", "CRITICAL"} {
+		clearConfigEnv(t)
+		t.Setenv("LOG_LEVEL", lvl)
+		t.Setenv("LLM_PROVIDER", " Fake ")
+		cfg, err := LoadConfig()
+		if err != nil || cfg.LLMProvider != ProviderFake {
+			t.Errorf("LOG_LEVEL=%s: cfg.LLMProvider=%q err=%v", lvl, cfg.LLMProvider, err)
+		}
+	}
+}
+
+func TestAzureKeyFallsBackToV1(t *testing.T) {
+	tests := []struct{ key, v1, want string }{
+		{"primary", "secondary", "primary"},
+		{"", "secondary", "secondary"},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		if got := (Config{AzureAPIKey: tt.key, AzureAPIKeyV1: tt.v1}).azureKey(); got != tt.want {
+			t.Errorf("azureKey(%q, %q) = %q, want %q", tt.key, tt.v1, got, tt.want)
+		}
+	}
+	cfg := Config{AzureEndpoint: "https://x", AzureAPIKeyV1: "k", AzureDeployment: "d"}
+	if m := cfg.missingAzure(); len(m) != 0 {
+		t.Errorf("with the _V1 key set nothing is missing, got %v", m)
+	}
+}

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+var zerologGlobals sync.Once
+
+// newLogger builds the process logger. Field names follow the reference's
+// JSON example: ts, level, msg.
+func newLogger(w io.Writer, level, format string) zerolog.Logger {
+	zerologGlobals.Do(func() {
+		zerolog.TimestampFieldName = "ts"
+		zerolog.MessageFieldName = "msg"
+		zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
+		zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
+		zerolog.DurationFieldUnit = time.Millisecond
+	})
+	lvl, _ := parseLevel(level) // validated with the config
+	if f, _ := parseFormat(format); f == "text" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// parseLevel accepts Python's spellings too, since operators bring them
+// over from the reference.
+func parseLevel(s string) (zerolog.Level, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "DEBUG":
+		return zerolog.DebugLevel, nil
+	case "INFO", "":
+		return zerolog.InfoLevel, nil
+	case "WARN", "WARNING":
+		return zerolog.WarnLevel, nil
+	case "ERROR":
+		return zerolog.ErrorLevel, nil
+	case "CRITICAL", "FATAL":
+		return zerolog.FatalLevel, nil
+	}
+	return zerolog.NoLevel, fmt.Errorf("invalid LOG_LEVEL=%q: want DEBUG, INFO, WARNING or ERROR", s)
+}
+
+func parseFormat(s string) (string, error) {
+	switch f := strings.ToLower(strings.TrimSpace(s)); f {
+	case "json", "text":
+		return f, nil
+	case "":
+		return "text", nil
+	}
+	return "", fmt.Errorf("invalid LOG_FORMAT=%q: want json or text", s)
+}

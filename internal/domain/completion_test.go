@@ -1,0 +1,52 @@
+package domain_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+)
+
+func TestCountChars(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"Hello", 5},
+		{"héllo", 5},
+		{"😀😀", 2},
+		{"日本語", 3},
+	}
+	for _, tt := range tests {
+		if got := domain.CountChars(tt.in); got != tt.want {
+			t.Errorf("CountChars(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNewCompletionCountsResponse(t *testing.T) {
+	p, c, tot := 3, 4, 7
+	got := domain.NewCompletion(5, "añb😀", "stop", "gpt-4o", domain.TokenUsage{Prompt: &p, Completion: &c, Total: &tot})
+	if got.Usage.PromptChars != 5 || got.Usage.ResponseChars != 4 {
+		t.Errorf("usage = %+v, want prompt 5 response 4", got.Usage)
+	}
+	if *got.Usage.Tokens.Total != 7 || got.FinishReason != "stop" || got.Model != "gpt-4o" || got.Text != "añb😀" {
+		t.Errorf("completion = %+v", got)
+	}
+}
+
+func TestKindOfSurvivesWrapping(t *testing.T) {
+	cause := errors.New("dial tcp: refused")
+	err := fmt.Errorf("chat model: %w", domain.Upstream("upstream unreachable", cause))
+	if domain.KindOf(err) != domain.KindUpstream {
+		t.Fatalf("kind = %q", domain.KindOf(err))
+	}
+	if !errors.Is(err, cause) {
+		t.Error("cause must stay reachable through Unwrap")
+	}
+	if domain.KindOf(errors.New("plain")) != "" {
+		t.Error("plain errors have no kind")
+	}
+}
