@@ -31,7 +31,9 @@ func (s *CompletionService) Complete(ctx context.Context, prompt string) (domain
 	if err != nil {
 		return domain.Completion{}, fmt.Errorf("chat model: %w", err) // the Kind survives %w
 	}
-	return domain.NewCompletion(domain.CountChars(prompt), res.Text, res.FinishReason, res.Model, res.Tokens), nil
+	out := domain.NewCompletion(domain.CountChars(prompt), res.Text, res.FinishReason, res.Model, res.Tokens)
+	out.UpstreamRequestID = res.UpstreamRequestID
+	return out, nil
 }
 
 // messages puts the configured system prompt first, as the reference does.

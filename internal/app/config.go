@@ -12,19 +12,21 @@ import (
 // Config is the one place that lists every setting; names match the
 // reference's environment variables.
 type Config struct {
-	AzureEndpoint   string        `envconfig:"AZURE_OPENAI_ENDPOINT"`
-	AzureAPIKey     string        `envconfig:"AZURE_OPENAI_API_KEY" secret:"true"`
-	AzureAPIKeyV1   string        `envconfig:"AZURE_OPENAI_API_KEY_V1" secret:"true"`
-	AzureDeployment string        `envconfig:"AZURE_OPENAI_DEPLOYMENT_NAME"`
-	AzureAPIVersion string        `envconfig:"AZURE_OPENAI_API_VERSION" default:"2024-10-21"`
-	LLMProvider     string        `envconfig:"LLM_PROVIDER" default:"azure"`
-	Host            string        `envconfig:"HOST" default:"127.0.0.1"`
-	Port            int           `envconfig:"PORT" default:"5009"`
-	SystemPrompt    string        `envconfig:"SYSTEM_PROMPT" default:"You are a helpful assistant."`
-	UpstreamTimeout time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"120s"`
-	MaxBodyBytes    int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
-	LogLevel        string        `envconfig:"LOG_LEVEL" default:"INFO"`
-	LogFormat       string        `envconfig:"LOG_FORMAT" default:"text"`
+	AzureEndpoint        string        `envconfig:"AZURE_OPENAI_ENDPOINT"`
+	AzureAPIKey          string        `envconfig:"AZURE_OPENAI_API_KEY" secret:"true"`
+	AzureAPIKeyV1        string        `envconfig:"AZURE_OPENAI_API_KEY_V1" secret:"true"`
+	AzureDeployment      string        `envconfig:"AZURE_OPENAI_DEPLOYMENT_NAME"`
+	AzureAPIVersion      string        `envconfig:"AZURE_OPENAI_API_VERSION" default:"2024-10-21"`
+	LLMProvider          string        `envconfig:"LLM_PROVIDER" default:"azure"`
+	Host                 string        `envconfig:"HOST" default:"127.0.0.1"`
+	Port                 int           `envconfig:"PORT" default:"5009"`
+	SystemPrompt         string        `envconfig:"SYSTEM_PROMPT" default:"You are a helpful assistant."`
+	UpstreamTimeout      time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"120s"`
+	UpstreamMaxRetries   int           `envconfig:"UPSTREAM_MAX_RETRIES" default:"3"`
+	UpstreamMaxRetryWait time.Duration `envconfig:"UPSTREAM_MAX_RETRY_WAIT" default:"30s"`
+	MaxBodyBytes         int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
+	LogLevel             string        `envconfig:"LOG_LEVEL" default:"INFO"`
+	LogFormat            string        `envconfig:"LOG_FORMAT" default:"text"`
 }
 
 // Providers that LLM_PROVIDER may name.
@@ -66,6 +68,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid PORT=%d: want 0-65535", c.Port)
 	case c.UpstreamTimeout <= 0:
 		return fmt.Errorf("invalid UPSTREAM_TIMEOUT=%s: want a positive duration", c.UpstreamTimeout)
+	case c.UpstreamMaxRetries < 0 || c.UpstreamMaxRetries > 10:
+		return fmt.Errorf("invalid UPSTREAM_MAX_RETRIES=%d: want 0-10", c.UpstreamMaxRetries)
+	case c.UpstreamMaxRetryWait < 0:
+		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
 	case c.MaxBodyBytes <= 0:
 		return fmt.Errorf("invalid MAX_BODY_BYTES=%d: want a positive size", c.MaxBodyBytes)
 	}

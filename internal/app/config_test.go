@@ -12,7 +12,7 @@ import (
 func clearConfigEnv(t *testing.T) {
 	for _, k := range []string{
 		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_KEY_V1", "AZURE_OPENAI_DEPLOYMENT_NAME",
-		"AZURE_OPENAI_API_VERSION", "LLM_PROVIDER", "HOST", "PORT", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT",
+		"AZURE_OPENAI_API_VERSION", "LLM_PROVIDER", "HOST", "PORT", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT", "UPSTREAM_MAX_RETRIES", "UPSTREAM_MAX_RETRY_WAIT",
 		"MAX_BODY_BYTES", "LOG_LEVEL", "LOG_FORMAT",
 	} {
 		t.Setenv(k, "") // restores the original value after the test
@@ -27,7 +27,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.AzureAPIVersion != "2024-10-21" || cfg.LLMProvider != "azure" || cfg.Host != "127.0.0.1" ||
-		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second || cfg.SystemPrompt == "" {
+		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second ||
+		cfg.UpstreamMaxRetries != 3 || cfg.UpstreamMaxRetryWait != 30*time.Second || cfg.SystemPrompt == "" {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	if got := cfg.missingAzure(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
@@ -45,6 +46,8 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"LOG_LEVEL", "loud", `invalid LOG_LEVEL="loud"`},
 		{"LOG_FORMAT", "xml", `invalid LOG_FORMAT="xml"`},
 		{"MAX_BODY_BYTES", "0", "invalid MAX_BODY_BYTES=0"},
+		{"UPSTREAM_MAX_RETRIES", "-1", "invalid UPSTREAM_MAX_RETRIES=-1"},
+		{"UPSTREAM_MAX_RETRY_WAIT", "-5s", "invalid UPSTREAM_MAX_RETRY_WAIT=-5s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

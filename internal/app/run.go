@@ -16,6 +16,7 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -29,7 +30,7 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	}
 	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	logStartup(log, cfg)
-	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, log, newUpstreamClient()), log)
+	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, log, llmhttp.NewHTTPClient()), log)
 }
 
 // newHandler wires adapters and use case; upstream is the shared client.
@@ -58,6 +59,7 @@ func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 		Deployment: cfg.AzureDeployment,
 		APIVersion: cfg.AzureAPIVersion,
 		Timeout:    cfg.UpstreamTimeout,
+		Retry:      llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait},
 	}, client)
 }
 
@@ -77,7 +79,10 @@ func logStartup(log zerolog.Logger, cfg Config) {
 			Bool("api_key_set", cfg.azureKey() != "").
 			Strs("missing", cfg.missingAzure())
 	}
-	ev.Str("upstream_timeout", cfg.UpstreamTimeout.String()).Msg("starting aoai-api")
+	ev.Str("upstream_timeout", cfg.UpstreamTimeout.String()).
+		Int("upstream_max_retries", cfg.UpstreamMaxRetries).
+		Str("upstream_max_retry_wait", cfg.UpstreamMaxRetryWait.String()).
+		Msg("starting aoai-api")
 }
 
 // serve listens first so that the bound address (PORT=0 picks a free one)

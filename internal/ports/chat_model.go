@@ -22,11 +22,14 @@ type ChatResult struct {
 	FinishReason string
 	Model        string // as the model reports it, not as configured
 	Tokens       domain.TokenUsage
+
+	UpstreamRequestID string // the provider's id for this call, if it sent one
 }
 
 // ChatModel is the driven port fulfilled by an LLM adapter. It returns
-// *domain.Error of KindUpstream or KindMisconfigured. A streaming call
-// arrives later as a second method beside Chat.
+// *domain.Error of KindUpstream, KindThrottled, KindTimeout,
+// KindContentFiltered, KindCanceled or KindMisconfigured. A streaming
+// call arrives later as a second method beside Chat.
 type ChatModel interface {
 	Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 }

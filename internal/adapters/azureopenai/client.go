@@ -7,15 +7,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
-
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -29,27 +27,35 @@ type Config struct {
 	APIKey     string
 	Deployment string
 	APIVersion string
-	Timeout    time.Duration // whole call; 0 means the caller's context only
+	Timeout    time.Duration // whole call, retries included; 0 means the caller's context only
+	Retry      llmhttp.Policy
 }
 
 // Client calls one deployment. It is safe for concurrent use.
 type Client struct {
 	cfg  Config
 	url  string
-	http *http.Client
+	http *llmhttp.Client
 }
 
 var _ ports.ChatModel = (*Client)(nil)
 
 // New builds the deployment URL once; hc is the process's shared client.
-func New(cfg Config, hc *http.Client) *Client {
+func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) *Client {
 	u := strings.TrimRight(cfg.Endpoint, "/") + "/openai/deployments/" + url.PathEscape(cfg.Deployment) +
 		"/chat/completions?api-version=" + url.QueryEscape(cfg.APIVersion)
-	return &Client{cfg: cfg, url: u, http: hc}
+	target := llmhttp.Target{
+		Name:             "Azure OpenAI",
+		ResourceKind:     "deployment",
+		Resource:         cfg.Deployment,
+		RequestIDHeaders: []string{"apim-request-id", "x-request-id"},
+		Filtered:         contentFilterCategories,
+	}
+	return &Client{cfg: cfg, url: u, http: llmhttp.New(hc, cfg.Retry, target, opts...)}
 }
 
-// Chat sends one chat completion. Every failure is a KindUpstream error
-// whose message is safe for clients and whose cause is kept for logs.
+// Chat sends one chat completion, with the retries of llmhttp. See
+// ports.ChatModel for the error kinds.
 func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
 	if c.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -60,31 +66,34 @@ func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatRes
 	if err != nil {
 		return ports.ChatResult{}, domain.Upstream("could not encode the upstream request", err)
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	resp, err := c.http.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+		return c.newRequest(ctx, body)
+	})
 	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("could not build the upstream request", err)
-	}
-	httpReq.Header.Set("Content-Type", "application/json")
-	httpReq.Header.Set("Accept", "application/json")
-	httpReq.Header.Set("api-key", c.cfg.APIKey)
-
-	start := time.Now()
-	resp, err := c.http.Do(httpReq)
-	if err != nil {
-		c.logCall(ctx, 0, start, nil)
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI is unreachable", err)
+		return ports.ChatResult{}, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	c.logCall(ctx, resp.StatusCode, start, resp.Header)
 	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI response was cut short", err)
+		return ports.ChatResult{}, c.http.ReadError(ctx, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return ports.ChatResult{}, domain.Upstream(
-			fmt.Sprintf("Azure OpenAI returned status %d", resp.StatusCode), upstreamCause(resp.StatusCode, raw))
+	res, err := parseResponse(raw)
+	res.UpstreamRequestID = c.http.RequestID(resp.Header)
+	return res, err
+}
+
+func (c *Client) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
-	return parseResponse(raw)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Accept", "application/json")
+	r.Header.Set("api-key", c.cfg.APIKey)
+	if id := domain.CorrelationID(ctx); id != "" {
+		r.Header.Set("x-ms-client-request-id", id) // lets Azure support find the call
+	}
+	return r, nil
 }
 
 func toWire(req ports.ChatRequest) wireRequest {
@@ -112,33 +121,4 @@ func parseResponse(raw []byte) (ports.ChatResult, error) {
 		res.Tokens = domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
 	}
 	return res, nil
-}
-
-// upstreamCause keeps Azure's own code and message for the logs.
-func upstreamCause(status int, raw []byte) error {
-	var w wireError
-	if json.Unmarshal(raw, &w) == nil && (w.Error.Code != "" || w.Error.Message != "") {
-		return fmt.Errorf("status %d: %s: %s", status, w.Error.Code, w.Error.Message)
-	}
-	return fmt.Errorf("status %d", status)
-}
-
-func (c *Client) logCall(ctx context.Context, status int, start time.Time, h http.Header) {
-	zerolog.Ctx(ctx).Info().
-		Str("deployment", c.cfg.Deployment).
-		Int("upstream_status", status).
-		Float64("upstream_latency_ms", float64(time.Since(start).Microseconds())/1000).
-		Str("upstream_request_id", requestID(h)).
-		Msg("upstream call")
-}
-
-// requestID prefers Microsoft's support id over the generic one.
-func requestID(h http.Header) string {
-	if h == nil {
-		return ""
-	}
-	if id := h.Get("apim-request-id"); id != "" {
-		return id
-	}
-	return h.Get("x-request-id")
 }

@@ -28,11 +28,3 @@ type wireResponse struct {
 		TotalTokens      int `json:"total_tokens"`
 	} `json:"usage"`
 }
-
-// wireError tolerates the spec's and the observed spellings alike.
-type wireError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
