@@ -38,6 +38,9 @@ func handleCompletions(svc ports.Completer, maxBody int64) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
+		if out.UpstreamRequestID != "" {
+			c.Header(headerUpstreamRequestID, out.UpstreamRequestID)
+		}
 		c.JSON(http.StatusOK, toCompletionBody(out))
 	}
 }
