@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 // Config is the one place that lists every setting; names match the
@@ -24,6 +26,12 @@ type Config struct {
 	UpstreamTimeout      time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"120s"`
 	UpstreamMaxRetries   int           `envconfig:"UPSTREAM_MAX_RETRIES" default:"3"`
 	UpstreamMaxRetryWait time.Duration `envconfig:"UPSTREAM_MAX_RETRY_WAIT" default:"30s"`
+	StreamIdleTimeout    time.Duration `envconfig:"STREAM_IDLE_TIMEOUT" default:"60s"`
+	FakeStreamDelay      time.Duration `envconfig:"FAKE_STREAM_DELAY" default:"40ms"`
+	ChatAllowSystem      bool          `envconfig:"CHAT_ALLOW_SYSTEM" default:"false"`
+	ChatMaxChars         int           `envconfig:"CHAT_MAX_CHARS" default:"16000"`
+	ChatMaxMessages      int           `envconfig:"CHAT_MAX_MESSAGES" default:"50"`
+	MaxTokensLimit       int           `envconfig:"MAX_TOKENS_LIMIT" default:"4096"`
 	MaxBodyBytes         int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
 	LogLevel             string        `envconfig:"LOG_LEVEL" default:"INFO"`
 	LogFormat            string        `envconfig:"LOG_FORMAT" default:"text"`
@@ -55,6 +63,8 @@ func typeHint(typeName string) string {
 		return "Go duration such as 90s or 2m"
 	case "int", "int64":
 		return "whole number"
+	case "bool":
+		return "boolean (true or false)"
 	}
 	return typeName
 }
@@ -72,6 +82,16 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid UPSTREAM_MAX_RETRIES=%d: want 0-10", c.UpstreamMaxRetries)
 	case c.UpstreamMaxRetryWait < 0:
 		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
+	case c.StreamIdleTimeout <= 0:
+		return fmt.Errorf("invalid STREAM_IDLE_TIMEOUT=%s: want a positive duration", c.StreamIdleTimeout)
+	case c.FakeStreamDelay < 0:
+		return fmt.Errorf("invalid FAKE_STREAM_DELAY=%s: want a duration of zero or more", c.FakeStreamDelay)
+	case c.ChatMaxChars < 1:
+		return fmt.Errorf("invalid CHAT_MAX_CHARS=%d: want 1 or more", c.ChatMaxChars)
+	case c.ChatMaxMessages < 1:
+		return fmt.Errorf("invalid CHAT_MAX_MESSAGES=%d: want 1 or more", c.ChatMaxMessages)
+	case c.MaxTokensLimit < 1:
+		return fmt.Errorf("invalid MAX_TOKENS_LIMIT=%d: want 1 or more", c.MaxTokensLimit)
 	case c.MaxBodyBytes <= 0:
 		return fmt.Errorf("invalid MAX_BODY_BYTES=%d: want a positive size", c.MaxBodyBytes)
 	}
@@ -105,4 +125,11 @@ func (c Config) missingAzure() []string {
 		missing = append(missing, "AZURE_OPENAI_DEPLOYMENT_NAME")
 	}
 	return missing
+}
+
+func (c Config) chatLimits() domain.ChatLimits {
+	return domain.ChatLimits{
+		MaxChars: c.ChatMaxChars, MaxMessages: c.ChatMaxMessages,
+		MaxTokensLimit: c.MaxTokensLimit, AllowSystem: c.ChatAllowSystem,
+	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/aoai-api/aoai-api/internal/domain"
 	"os"
 	"slices"
 	"strings"
@@ -13,7 +14,8 @@ func clearConfigEnv(t *testing.T) {
 	for _, k := range []string{
 		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_KEY_V1", "AZURE_OPENAI_DEPLOYMENT_NAME",
 		"AZURE_OPENAI_API_VERSION", "LLM_PROVIDER", "HOST", "PORT", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT", "UPSTREAM_MAX_RETRIES", "UPSTREAM_MAX_RETRY_WAIT",
-		"MAX_BODY_BYTES", "LOG_LEVEL", "LOG_FORMAT",
+		"MAX_BODY_BYTES", "LOG_LEVEL", "LOG_FORMAT", "STREAM_IDLE_TIMEOUT", "FAKE_STREAM_DELAY",
+		"CHAT_ALLOW_SYSTEM", "CHAT_MAX_CHARS", "CHAT_MAX_MESSAGES", "MAX_TOKENS_LIMIT",
 	} {
 		t.Setenv(k, "") // restores the original value after the test
 		_ = os.Unsetenv(k)
@@ -28,7 +30,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if cfg.AzureAPIVersion != "2024-10-21" || cfg.LLMProvider != "azure" || cfg.Host != "127.0.0.1" ||
 		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second ||
-		cfg.UpstreamMaxRetries != 3 || cfg.UpstreamMaxRetryWait != 30*time.Second || cfg.SystemPrompt == "" {
+		cfg.UpstreamMaxRetries != 3 || cfg.UpstreamMaxRetryWait != 30*time.Second ||
+		cfg.StreamIdleTimeout != time.Minute || cfg.chatLimits() != (domain.ChatLimits{MaxChars: 16000, MaxMessages: 50, MaxTokensLimit: 4096}) || cfg.SystemPrompt == "" {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	if got := cfg.missingAzure(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
@@ -47,6 +50,10 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"LOG_FORMAT", "xml", `invalid LOG_FORMAT="xml"`},
 		{"MAX_BODY_BYTES", "0", "invalid MAX_BODY_BYTES=0"},
 		{"UPSTREAM_MAX_RETRIES", "-1", "invalid UPSTREAM_MAX_RETRIES=-1"},
+		{"STREAM_IDLE_TIMEOUT", "0s", "invalid STREAM_IDLE_TIMEOUT=0s"},
+		{"CHAT_ALLOW_SYSTEM", "maybe", `invalid CHAT_ALLOW_SYSTEM="maybe": want a boolean`},
+		{"CHAT_MAX_MESSAGES", "0", "invalid CHAT_MAX_MESSAGES=0"},
+		{"MAX_TOKENS_LIMIT", "0", "invalid MAX_TOKENS_LIMIT=0"},
 		{"UPSTREAM_MAX_RETRY_WAIT", "-5s", "invalid UPSTREAM_MAX_RETRY_WAIT=-5s"},
 	}
 	for _, tt := range tests {

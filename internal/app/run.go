@@ -36,7 +36,7 @@ func Run(ctx context.Context, stdout io.Writer) error {
 // newHandler wires adapters and use case; upstream is the shared client.
 func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) http.Handler {
 	model := newChatModel(cfg, upstream)
-	return httpadapter.NewHandler(log, NewCompletionService(model, cfg.SystemPrompt), httpadapter.Options{
+	return httpadapter.NewHandler(log, NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()), httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 	})
@@ -47,19 +47,20 @@ func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) http.Hand
 // a misconfiguration error naming them, as the reference does.
 func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 	if cfg.LLMProvider == ProviderFake {
-		return fake.Model{}
+		return fake.Model{Delay: cfg.FakeStreamDelay}
 	}
 	if missing := cfg.missingAzure(); len(missing) > 0 {
 		return unconfigured{domain.Misconfigured(
 			"Azure OpenAI configuration incomplete: missing " + strings.Join(missing, ", "))}
 	}
 	return azureopenai.New(azureopenai.Config{
-		Endpoint:   cfg.AzureEndpoint,
-		APIKey:     cfg.azureKey(),
-		Deployment: cfg.AzureDeployment,
-		APIVersion: cfg.AzureAPIVersion,
-		Timeout:    cfg.UpstreamTimeout,
-		Retry:      llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait},
+		Endpoint:    cfg.AzureEndpoint,
+		APIKey:      cfg.azureKey(),
+		Deployment:  cfg.AzureDeployment,
+		APIVersion:  cfg.AzureAPIVersion,
+		Timeout:     cfg.UpstreamTimeout,
+		IdleTimeout: cfg.StreamIdleTimeout,
+		Retry:       llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait},
 	}, client)
 }
 
@@ -68,6 +69,10 @@ type unconfigured struct{ err error }
 
 func (u unconfigured) Chat(context.Context, ports.ChatRequest) (ports.ChatResult, error) {
 	return ports.ChatResult{}, u.err
+}
+
+func (u unconfigured) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
+	return nil, u.err
 }
 
 func logStartup(log zerolog.Logger, cfg Config) {

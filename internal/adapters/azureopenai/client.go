@@ -23,12 +23,13 @@ const maxResponseBytes = 8 << 20
 
 // Config is what the adapter needs; the composition root fills it.
 type Config struct {
-	Endpoint   string // https://{resource}.openai.azure.com, trailing slash tolerated
-	APIKey     string
-	Deployment string
-	APIVersion string
-	Timeout    time.Duration // whole call, retries included; 0 means the caller's context only
-	Retry      llmhttp.Policy
+	Endpoint    string // https://{resource}.openai.azure.com, trailing slash tolerated
+	APIKey      string
+	Deployment  string
+	APIVersion  string
+	Timeout     time.Duration // whole call, retries included; for a stream, up to its first choice
+	IdleTimeout time.Duration // longest gap between stream events
+	Retry       llmhttp.Policy
 }
 
 // Client calls one deployment. It is safe for concurrent use.
@@ -80,6 +81,23 @@ func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatRes
 	res, err := parseResponse(raw)
 	res.UpstreamRequestID = c.http.RequestID(resp.Header)
 	return res, err
+}
+
+// Stream asks for a streamed answer with a final usage chunk.
+func (c *Client) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+	w := toWire(req)
+	w.Stream, w.StreamOptions = true, &streamOptions{IncludeUsage: true}
+	body, err := json.Marshal(w)
+	if err != nil {
+		return nil, domain.Upstream("could not encode the upstream request", err)
+	}
+	return c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
+		r, err := c.newRequest(ctx, body)
+		if err == nil {
+			r.Header.Set("Accept", "text/event-stream")
+		}
+		return r, err
+	}, llmhttp.StreamTimeouts{First: c.cfg.Timeout, Idle: c.cfg.IdleTimeout})
 }
 
 func (c *Client) newRequest(ctx context.Context, body []byte) (*http.Request, error) {

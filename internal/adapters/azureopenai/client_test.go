@@ -38,7 +38,7 @@ func chatReq() ports.ChatRequest {
 			{Role: domain.RoleSystem, Content: "sys"},
 			{Role: domain.RoleUser, Content: "héllo"},
 		},
-		Temperature: &temp, MaxTokens: &maxTok,
+		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: &maxTok},
 	}
 }
 
@@ -293,5 +293,41 @@ func TestChatDoesNotRetryMalformedSuccess(t *testing.T) {
 		if _, err := c.Chat(context.Background(), chatReq()); domain.KindOf(err) != domain.KindUpstream || calls.Load() != 1 {
 			t.Errorf("body %q: err = %v, calls = %d; want one call and an upstream error", body, err, calls.Load())
 		}
+	}
+}
+
+func TestStreamAsksForStreamingWithUsage(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var body map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &body)
+		if string(body["stream"]) != "true" || string(body["stream_options"]) != `{"include_usage":true}` {
+			t.Errorf("body = %s", raw)
+		}
+		if r.Header.Get("Accept") != "text/event-stream" || r.Header.Get("api-key") != "test-key" {
+			t.Errorf("headers = %v", r.Header)
+		}
+		w.Header().Set("apim-request-id", "apim-s")
+		_, _ = io.WriteString(w, "data: {\"choices\":[],\"prompt_filter_results\":[]}\n\n"+
+			"data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"+
+			"data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n"+
+			"data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"+
+			"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1,\"total_tokens\":6}}\n\n"+
+			"data: [DONE]\n\n")
+	})
+	st, err := c.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	text, err := st.Recv()
+	if err != nil || text != "Hi" {
+		t.Fatalf("Recv = %q, %v", text, err)
+	}
+	if _, err := st.Recv(); err != io.EOF {
+		t.Fatalf("end = %v", err)
+	}
+	if r := st.Result(); r.FinishReason != "stop" || *r.Tokens.Total != 6 || r.UpstreamRequestID != "apim-s" {
+		t.Errorf("result = %+v", r)
 	}
 }
