@@ -31,6 +31,10 @@ type wireRequest struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
+	Stream        bool `json:"stream"`
+	StreamOptions struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
 }
 
 func newAzureUpstream(t *testing.T, reply func(w http.ResponseWriter, req wireRequest)) *azureUpstream {

@@ -54,6 +54,19 @@ type errorBody struct {
 // writeError answers with the shared error shape. Anything it does not
 // recognise is a masked 500; the detail goes to the log only.
 func writeError(c *gin.Context, err error) {
+	status, body, de := describeError(c, err)
+	if de != nil && de.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+	}
+	if body.UpstreamRequestID != "" {
+		c.Header(headerUpstreamRequestID, body.UpstreamRequestID)
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// describeError picks the status and body for err and logs what a client
+// is not shown. Streams use it too, for their error events.
+func describeError(c *gin.Context, err error) (int, errorBody, *domain.Error) {
 	body := errorBody{Error: errInternal.msg, CorrelationID: correlationID(c)}
 	status := errInternal.status
 	var se *statusError
@@ -64,17 +77,14 @@ func writeError(c *gin.Context, err error) {
 	case errors.As(err, &de) && statusByKind[de.Kind] != 0:
 		status, body.Error = statusByKind[de.Kind], de.Msg
 		body.UpstreamRequestID, body.Categories = de.UpstreamRequestID, de.Categories
-		if de.RetryAfter > 0 {
-			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
-		}
-		if de.UpstreamRequestID != "" {
-			c.Header(headerUpstreamRequestID, de.UpstreamRequestID)
-		}
+	default:
+		de = nil
 	}
+	log := zerolog.Ctx(c.Request.Context())
 	if status >= http.StatusInternalServerError {
-		zerolog.Ctx(c.Request.Context()).Error().Err(err).Int("status", status).Msg("request failed")
+		log.Error().Err(err).Int("status", status).Msg("request failed")
 	} else if de != nil && de.Err != nil {
-		zerolog.Ctx(c.Request.Context()).Warn().Err(err).Int("status", status).Msg("request failed")
+		log.Warn().Err(err).Int("status", status).Msg("request failed")
 	}
-	c.AbortWithStatusJSON(status, body)
+	return status, body, de
 }

@@ -4,6 +4,8 @@
 package http
 
 import (
+	"time"
+
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 
@@ -14,12 +16,25 @@ import (
 type Options struct {
 	Version      string
 	MaxBodyBytes int64 // larger JSON bodies get 413
+
+	// KeepAlive is the comment interval before a stream's first token,
+	// so ingress idle timeouts do not cut a slow start.
+	KeepAlive time.Duration
+	// WriteTimeout bounds each write to a client; streams get a fresh
+	// deadline per event instead of one for the whole response.
+	WriteTimeout time.Duration
 }
 
 // NewHandler builds the engine with every route and middleware. The
 // returned engine is an http.Handler; its Routes() list is what the
 // contract tests compare against the OpenAPI document.
 func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engine {
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 15 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.RedirectTrailingSlash = false // no route answers with a redirect

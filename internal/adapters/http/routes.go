@@ -15,6 +15,9 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/api", home)
 	e.GET("/api/", home)
 	e.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
+	e.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
+	e.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
+	e.POST("/api/chat/stream", handleChatStream(svc, opts))
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
