@@ -1,50 +1,55 @@
 // Package azureopenai fulfils ports.ChatModel with the Azure OpenAI REST
-// API over plain net/http, without an SDK.
+// API over plain net/http, without an SDK: classic deployment URLs or the
+// v1 surface, with an api-key or a Microsoft Entra ID token.
 package azureopenai
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// maxResponseBytes bounds what a misbehaving upstream can make us read.
-const maxResponseBytes = 8 << 20
+// APIVersionV1 selects the v1 surface, which takes no dated version.
+const APIVersionV1 = "v1"
 
 // Config is what the adapter needs; the composition root fills it.
 type Config struct {
 	Endpoint    string // https://{resource}.openai.azure.com, trailing slash tolerated
-	APIKey      string
 	Deployment  string
-	APIVersion  string
-	Timeout     time.Duration // whole call, retries included; for a stream, up to its first choice
-	IdleTimeout time.Duration // longest gap between stream events
+	APIVersion  string                 // a dated version, or "v1"
+	APIKey      string                 // used when Credential is nil
+	Credential  azcore.TokenCredential // Entra ID; replaces the key
+	Now         func() time.Time       // token expiry clock; nil means time.Now
+	Timeout     time.Duration          // whole call, retries included; for a stream, up to its first choice
+	IdleTimeout time.Duration          // longest gap between stream events
 	Retry       llmhttp.Policy
 }
 
 // Client calls one deployment. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	url  string
-	http *llmhttp.Client
+	*llmhttp.ChatClient
 }
 
-var _ ports.ChatModel = (*Client)(nil)
+var _ ports.ChatModel = Client{}
 
-// New builds the deployment URL once; hc is the process's shared client.
-func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) *Client {
-	u := strings.TrimRight(cfg.Endpoint, "/") + "/openai/deployments/" + url.PathEscape(cfg.Deployment) +
-		"/chat/completions?api-version=" + url.QueryEscape(cfg.APIVersion)
+// New builds the URL once; hc is the process's shared client.
+func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
+	base := strings.TrimRight(cfg.Endpoint, "/") + "/openai"
+	ep := llmhttp.Endpoint{Timeout: cfg.Timeout, IdleTimeout: cfg.IdleTimeout}
+	if cfg.APIVersion == APIVersionV1 {
+		ep.URL, ep.Model = base+"/v1/chat/completions", cfg.Deployment // v1 names the deployment in the body
+	} else {
+		ep.URL = base + "/deployments/" + url.PathEscape(cfg.Deployment) + "/chat/completions?api-version=" + url.QueryEscape(cfg.APIVersion)
+	}
+	ep.Authorize = authorizer(cfg)
 	target := llmhttp.Target{
 		Name:             "Azure OpenAI",
 		ResourceKind:     "deployment",
@@ -52,91 +57,29 @@ func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) *Client {
 		RequestIDHeaders: []string{"apim-request-id", "x-request-id"},
 		Filtered:         contentFilterCategories,
 	}
-	return &Client{cfg: cfg, url: u, http: llmhttp.New(hc, cfg.Retry, target, opts...)}
+	return Client{llmhttp.NewChatClient(llmhttp.New(hc, cfg.Retry, target, opts...), ep)}
 }
 
-// Chat sends one chat completion, with the retries of llmhttp. See
-// ports.ChatModel for the error kinds.
-func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
-	if c.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
+// authorizer sends exactly one credential, as the spec's security
+// schemes are alternatives, plus our correlation id for Azure support.
+func authorizer(cfg Config) func(context.Context, http.Header) error {
+	var tokens *tokenCache
+	if cfg.Credential != nil {
+		tokens = newTokenCache(cfg.Credential, cfg.Now)
 	}
-	body, err := json.Marshal(toWire(req))
-	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("could not encode the upstream request", err)
-	}
-	resp, err := c.http.Send(ctx, func(ctx context.Context) (*http.Request, error) {
-		return c.newRequest(ctx, body)
-	})
-	if err != nil {
-		return ports.ChatResult{}, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return ports.ChatResult{}, c.http.ReadError(ctx, err)
-	}
-	res, err := parseResponse(raw)
-	res.UpstreamRequestID = c.http.RequestID(resp.Header)
-	return res, err
-}
-
-// Stream asks for a streamed answer with a final usage chunk.
-func (c *Client) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
-	w := toWire(req)
-	w.Stream, w.StreamOptions = true, &streamOptions{IncludeUsage: true}
-	body, err := json.Marshal(w)
-	if err != nil {
-		return nil, domain.Upstream("could not encode the upstream request", err)
-	}
-	return c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
-		r, err := c.newRequest(ctx, body)
-		if err == nil {
-			r.Header.Set("Accept", "text/event-stream")
+	return func(ctx context.Context, h http.Header) error {
+		if id := domain.CorrelationID(ctx); id != "" {
+			h.Set("x-ms-client-request-id", id)
 		}
-		return r, err
-	}, llmhttp.StreamTimeouts{First: c.cfg.Timeout, Idle: c.cfg.IdleTimeout})
-}
-
-func (c *Client) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
+		if tokens == nil {
+			h.Set("api-key", cfg.APIKey)
+			return nil
+		}
+		tok, err := tokens.get(ctx)
+		if err != nil {
+			return err
+		}
+		h.Set("Authorization", "Bearer "+tok)
+		return nil
 	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Accept", "application/json")
-	r.Header.Set("api-key", c.cfg.APIKey)
-	if id := domain.CorrelationID(ctx); id != "" {
-		r.Header.Set("x-ms-client-request-id", id) // lets Azure support find the call
-	}
-	return r, nil
-}
-
-func toWire(req ports.ChatRequest) wireRequest {
-	msgs := make([]wireMessage, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = wireMessage{Role: string(m.Role), Content: m.Content}
-	}
-	return wireRequest{Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}
-}
-
-func parseResponse(raw []byte) (ports.ChatResult, error) {
-	var w wireResponse
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI returned a malformed response", err)
-	}
-	if len(w.Choices) == 0 {
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI returned no choices", errors.New("empty choices"))
-	}
-	ch := w.Choices[0]
-	res := ports.ChatResult{FinishReason: ch.FinishReason, Model: w.Model}
-	if ch.Message.Content != nil {
-		res.Text = *ch.Message.Content
-	}
-	if u := w.Usage; u != nil {
-		res.Tokens = domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
-	}
-	return res, nil
 }

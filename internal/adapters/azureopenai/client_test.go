@@ -22,7 +22,7 @@ const okBody = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model
  "choices":[{"index":0,"message":{"role":"assistant","content":"Hello back"},"finish_reason":"stop"}],
  "usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}`
 
-func newClient(t *testing.T, h http.HandlerFunc) *azureopenai.Client {
+func newClient(t *testing.T, h http.HandlerFunc) azureopenai.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -245,7 +245,7 @@ func TestChatTimeoutBoundsTheCall(t *testing.T) {
 	}
 }
 
-func newRetryingClient(t *testing.T, h http.HandlerFunc) (*azureopenai.Client, *[]time.Duration) {
+func newRetryingClient(t *testing.T, h http.HandlerFunc) (azureopenai.Client, *[]time.Duration) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -329,5 +329,38 @@ func TestStreamAsksForStreamingWithUsage(t *testing.T) {
 	}
 	if r := st.Result(); r.FinishReason != "stop" || *r.Tokens.Total != 6 || r.UpstreamRequestID != "apim-s" {
 		t.Errorf("result = %+v", r)
+	}
+}
+
+func TestV1SurfaceNamesTheDeploymentInTheBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/openai/v1/chat/completions" || r.URL.RawQuery != "" {
+			t.Errorf("url = %s", r.URL)
+		}
+		var body map[string]json.RawMessage
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if string(body["model"]) != `"my-deploy"` || r.Header.Get("api-key") != "k" {
+			t.Errorf("model = %s, api-key = %q", body["model"], r.Header.Get("api-key"))
+		}
+		_, _ = io.WriteString(w, okBody)
+	}))
+	defer srv.Close()
+	c := azureopenai.New(azureopenai.Config{Endpoint: srv.URL + "/", APIKey: "k", Deployment: "my-deploy", APIVersion: "v1"}, srv.Client())
+	if _, err := c.Chat(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClassicSurfaceSendsNoModel(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]json.RawMessage
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if _, ok := body["model"]; ok {
+			t.Error("the classic surface names the deployment in the path, not the body")
+		}
+		_, _ = io.WriteString(w, okBody)
+	})
+	if _, err := c.Chat(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
 	}
 }

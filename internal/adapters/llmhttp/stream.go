@@ -31,11 +31,7 @@ type chunk struct {
 		} `json:"delta"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-		TotalTokens      int `json:"total_tokens"`
-	} `json:"usage"`
+	Usage *wireUsage `json:"usage"`
 	Error *struct {
 		Code    any    `json:"code"`
 		Message string `json:"message"`
@@ -149,8 +145,8 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	if ch.Model != "" {
 		s.result.Model = ch.Model
 	}
-	if u := ch.Usage; u != nil {
-		s.result.Tokens = domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
+	if ch.Usage != nil {
+		s.result.Tokens = ch.Usage.tokens()
 	}
 	if len(ch.Choices) > 0 && ch.Choices[0].FinishReason != nil {
 		s.result.FinishReason = *ch.Choices[0].FinishReason

@@ -1,7 +1,7 @@
-package azureopenai
+package llmhttp
 
-// Wire structs follow createChatCompletionRequest/Response in the
-// 2024-10-21 inference spec; they never leave this package.
+// Wire structs follow the chat-completions shape that Azure OpenAI and
+// OpenAI-compatible servers share; they never leave this package.
 
 type wireMessage struct {
 	Role    string `json:"role"`
@@ -9,6 +9,7 @@ type wireMessage struct {
 }
 
 type wireRequest struct {
+	Model         string         `json:"model,omitempty"`
 	Messages      []wireMessage  `json:"messages"`
 	Temperature   *float64       `json:"temperature,omitempty"`
 	MaxTokens     *int           `json:"max_tokens,omitempty"`
@@ -22,17 +23,19 @@ type streamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
+type wireUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
 type wireResponse struct {
 	Model   string `json:"model"`
 	Choices []struct {
 		Message struct {
-			Content *string `json:"content"` // null when the filter withheld it
+			Content *string `json:"content"` // null when a filter withheld it
 		} `json:"message"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-		TotalTokens      int `json:"total_tokens"`
-	} `json:"usage"`
+	Usage *wireUsage `json:"usage"`
 }
