@@ -13,7 +13,8 @@ import (
 // Options are the adapter's typed settings.
 type Options struct {
 	Version      string
-	MaxBodyBytes int64 // larger JSON bodies get 413
+	MaxBodyBytes int64     // larger JSON bodies get 413
+	Settings     []Setting // what GET /api/config/info reports
 }
 
 // NewHandler builds the engine with every route and middleware. The

@@ -15,6 +15,7 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/api", home)
 	e.GET("/api/", home)
 	e.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
+	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
