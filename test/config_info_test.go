@@ -55,6 +55,7 @@ func TestConfigInfoReportsEverySource(t *testing.T) {
 		"LOG_FORMAT":                   {"value": "json", "source": "env"},
 		"PORT":                         {"value": "0", "source": "env"},
 		"LLM_PROVIDER":                 {"value": "azure", "source": "default"},
+		"LOG_FILE":                     {"value": "./logs/app.log", "source": "default"},
 		"AZURE_OPENAI_API_KEY":         {"value": nil, "set": true, "source": "env", "secret": true},
 		"AZURE_OPENAI_API_KEY_V1":      {"value": nil, "set": true, "source": "file", "secret": true},
 	}
@@ -63,7 +64,7 @@ func TestConfigInfoReportsEverySource(t *testing.T) {
 			t.Errorf("%s = %v, want %v", key, got[key], w)
 		}
 	}
-	for _, key := range []string{"HOST", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT", "MAX_BODY_BYTES"} {
+	for _, key := range []string{"HOST", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT", "MAX_BODY_BYTES", "LOG_PROMPTS"} {
 		if _, ok := got[key]; !ok {
 			t.Errorf("%s missing: every non-secret setting is visible", key)
 		}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -121,6 +122,18 @@ func (s *service) waitFor(t *testing.T, msg string) map[string]any {
 				t.Fatalf("no %q log line within 15s:\n%s", msg, strings.Join(s.lines(), "\n"))
 			}
 		}
+	}
+}
+
+// stop asks for a graceful shutdown, as Kubernetes does, and waits for a
+// clean exit; afterwards stdout and the log file are complete.
+func (s *service) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.waitExit(t); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, strings.Join(s.lines(), "\n"))
 	}
 }
 

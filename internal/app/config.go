@@ -28,6 +28,8 @@ type Config struct {
 	MaxBodyBytes    int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
 	LogLevel        string        `envconfig:"LOG_LEVEL" default:"INFO"`
 	LogFormat       string        `envconfig:"LOG_FORMAT" default:"text"`
+	LogFile         string        `envconfig:"LOG_FILE" default:"./logs/app.log"` // set empty for stdout only
+	LogPrompts      bool          `envconfig:"LOG_PROMPTS" default:"false"`       // prompt and response text at DEBUG
 }
 
 // Providers that LLM_PROVIDER may name.
@@ -102,6 +104,8 @@ func typeHint(typeName string) string {
 		return "Go duration such as 90s or 2m"
 	case "int", "int64":
 		return "whole number"
+	case "bool":
+		return "boolean such as true or false"
 	}
 	return typeName
 }

@@ -46,7 +46,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	cfg := res.Config
 	if cfg.AzureAPIVersion != "2024-10-21" || cfg.LLMProvider != "azure" || cfg.Host != "127.0.0.1" ||
-		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second || cfg.SystemPrompt == "" {
+		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second || cfg.SystemPrompt == "" ||
+		cfg.LogFile != "./logs/app.log" || cfg.LogPrompts {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	if got := cfg.missingAzure(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
@@ -64,6 +65,7 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"LOG_LEVEL", "loud", `invalid LOG_LEVEL="loud"`},
 		{"LOG_FORMAT", "xml", `invalid LOG_FORMAT="xml"`},
 		{"MAX_BODY_BYTES", "0", "invalid MAX_BODY_BYTES=0"},
+		{"LOG_PROMPTS", "yes", `invalid LOG_PROMPTS="yes": want a boolean`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

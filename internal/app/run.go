@@ -28,7 +28,8 @@ func Run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	cfg := res.Config
-	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	log, closeLog := openLogger(stdout, cfg)
+	defer closeLog()
 	logStartup(log, res)
 	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, res.Settings, log, newUpstreamClient()), log)
 }
@@ -37,7 +38,8 @@ func Run(ctx context.Context, stdout io.Writer) error {
 // and settings are what the config diagnostics report.
 func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) http.Handler {
 	model := newChatModel(cfg, upstream)
-	return httpadapter.NewHandler(log, NewCompletionService(model, cfg.SystemPrompt), httpadapter.Options{
+	svc := NewCompletionService(model, cfg.SystemPrompt).WithTextLogging(cfg.LogPrompts)
+	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Settings:     configInfo(settings),

@@ -23,4 +23,7 @@ func logStartup(log zerolog.Logger, res Resolved) {
 		ev = ev.Strs("missing", cfg.missingAzure())
 	}
 	ev.Msg("starting aoai-api")
+	if cfg.LogPrompts {
+		log.Warn().Msg("LOG_PROMPTS is on: prompt and response text are logged at DEBUG")
+	}
 }
