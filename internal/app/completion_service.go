@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
+
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -15,6 +17,7 @@ type CompletionService struct {
 	model        ports.ChatModel
 	systemPrompt string
 	limits       domain.ChatLimits
+	logText      bool
 }
 
 var _ ports.Completer = (*CompletionService)(nil)
@@ -22,6 +25,13 @@ var _ ports.Completer = (*CompletionService)(nil)
 // NewCompletionService wires the use case to a driven ChatModel.
 func NewCompletionService(model ports.ChatModel, systemPrompt string, limits domain.ChatLimits) *CompletionService {
 	return &CompletionService{model: model, systemPrompt: systemPrompt, limits: limits}
+}
+
+// WithTextLogging opts in to logging prompt and response text at DEBUG
+// (LOG_PROMPTS). It is off by default: users' text is private.
+func (s *CompletionService) WithTextLogging(on bool) *CompletionService {
+	s.logText = on
+	return s
 }
 
 // Complete answers one prompt. See ports.Completer for the error kinds.
@@ -75,14 +85,32 @@ func (s *CompletionService) chatRequest(in ports.ChatInput) (ports.ChatRequest, 
 }
 
 func (s *CompletionService) complete(ctx context.Context, req ports.ChatRequest, promptChars int) (domain.Completion, error) {
+	s.logRequest(ctx, req)
 	res, err := s.model.Chat(ctx, req)
 	if err != nil {
 		return domain.Completion{}, fmt.Errorf("chat model: %w", err) // the Kind survives %w
 	}
+	if s.logText {
+		zerolog.Ctx(ctx).Debug().Str("response", res.Text).Msg("completion response")
+	}
 	return completionOf(res, promptChars, domain.CountChars(res.Text)), nil
 }
 
+// logRequest logs the conversation only when LOG_PROMPTS opted in. A
+// stream's answer is never held whole, so only its request is logged.
+func (s *CompletionService) logRequest(ctx context.Context, req ports.ChatRequest) {
+	if !s.logText {
+		return
+	}
+	arr := zerolog.Arr()
+	for _, m := range req.Messages {
+		arr.Dict(zerolog.Dict().Str("role", string(m.Role)).Str("content", m.Content))
+	}
+	zerolog.Ctx(ctx).Debug().Array("messages", arr).Msg("completion prompt") // the logger carries the correlation id
+}
+
 func (s *CompletionService) stream(ctx context.Context, req ports.ChatRequest, promptChars int) (ports.CompletionStream, error) {
+	s.logRequest(ctx, req)
 	st, err := s.model.Stream(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("chat model: %w", err)

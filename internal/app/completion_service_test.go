@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/golang/mock/gomock"
+	"github.com/rs/zerolog"
 
 	"github.com/aoai-api/aoai-api/internal/app"
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -213,5 +215,30 @@ func TestStreamErrorsKeepTheirKind(t *testing.T) {
 	_, err := app.NewCompletionService(model, "", limits).ChatStream(context.Background(), chatIn(domain.Message{Role: domain.RoleUser, Content: "x"}))
 	if domain.KindOf(err) != domain.KindThrottled {
 		t.Errorf("err = %v, want throttled", err)
+	}
+}
+
+func TestPromptTextIsLoggedOnlyWhenOptedIn(t *testing.T) {
+	for _, optIn := range []bool{false, true} {
+		ctrl := gomock.NewController(t)
+		model := mocks.NewMockChatModel(ctrl)
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{Text: "private answer"}, nil)
+		var logs bytes.Buffer
+		ctx := zerolog.New(&logs).Level(zerolog.DebugLevel).WithContext(context.Background())
+
+		svc := app.NewCompletionService(model, "sys", limits).WithTextLogging(optIn)
+		if _, err := svc.Complete(ctx, "private question"); err != nil {
+			t.Fatal(err)
+		}
+		logged := strings.Contains(logs.String(), "private question") && strings.Contains(logs.String(), "private answer")
+		if logged != optIn {
+			t.Errorf("opt-in %v: logs = %q", optIn, logs.String())
+		}
+		if optIn && strings.Count(strings.ToLower(logs.String()), `"level":"debug"`) != 2 { // the name's case is the process's choice
+			t.Errorf("prompt and response must be logged at DEBUG: %q", logs.String())
+		}
+		if !optIn && logs.Len() != 0 {
+			t.Errorf("nothing must be logged by default, got %q", logs.String())
+		}
 	}
 }

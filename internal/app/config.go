@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 )
 
 // Config is the one place that lists every setting; names match the
-// reference's environment variables.
+// reference's environment variables. Tags drive everything else: default
+// values, the source report, and secret:"true" for values that must only
+// ever be shown as set or not set.
 type Config struct {
 	AzureEndpoint        string        `envconfig:"AZURE_OPENAI_ENDPOINT"`
 	AzureAPIKey          string        `envconfig:"AZURE_OPENAI_API_KEY" secret:"true"`
@@ -35,6 +38,8 @@ type Config struct {
 	MaxBodyBytes         int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
 	LogLevel             string        `envconfig:"LOG_LEVEL" default:"INFO"`
 	LogFormat            string        `envconfig:"LOG_FORMAT" default:"text"`
+	LogFile              string        `envconfig:"LOG_FILE" default:"./logs/app.log"` // set empty for stdout only
+	LogPrompts           bool          `envconfig:"LOG_PROMPTS" default:"false"`       // prompt and response text at DEBUG
 }
 
 // Providers that LLM_PROVIDER may name.
@@ -43,18 +48,64 @@ const (
 	ProviderFake  = "fake"
 )
 
-// LoadConfig reads the process environment and rejects values the
-// service cannot run with, naming the variable in one line.
-func LoadConfig() (Config, error) {
+// Resolved is the effective configuration and where each key came from.
+type Resolved struct {
+	Config   Config
+	Settings []Setting // one per Config field, in declaration order
+	EnvFile  string    // the .env file read; "" when none was found
+}
+
+// LoadProcessConfig resolves the settings of this process, searching for
+// .env from the working directory.
+func LoadProcessConfig() (Resolved, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return Resolved{}, fmt.Errorf("working directory: %w", err)
+	}
+	return LoadConfig(dir, os.Setenv)
+}
+
+// LoadConfig resolves each key from the exported environment, then the
+// .env file found from dir, then Config's defaults, and rejects values
+// the service cannot run with in one line naming the variable. envconfig
+// reads only the process environment, so file values the environment
+// lacks are exported through setenv first; tests pass t.Setenv so that
+// nothing outlives them.
+func LoadConfig(dir string, setenv func(key, value string) error) (Resolved, error) {
+	path, err := findEnvFile(dir)
+	if err != nil {
+		return Resolved{}, err
+	}
+	var file map[string]string
+	if path != "" {
+		if file, err = readEnvFile(path); err != nil {
+			return Resolved{}, err
+		}
+	}
+	inEnv := make(map[string]bool)
+	for _, f := range configFields() {
+		_, inEnv[f.key] = os.LookupEnv(f.key) // the snapshot before the file lands
+	}
+	for k, v := range file {
+		if _, ok := os.LookupEnv(k); ok {
+			continue // exported values win
+		}
+		if err := setenv(k, v); err != nil {
+			return Resolved{}, fmt.Errorf("env file %s: cannot export %q: %w", path, k, err)
+		}
+	}
 	var cfg Config
 	if err := envconfig.Process("", &cfg); err != nil {
 		var pe *envconfig.ParseError
 		if errors.As(err, &pe) {
-			return cfg, fmt.Errorf("invalid %s=%q: want a %s", pe.KeyName, pe.Value, typeHint(pe.TypeName))
+			return Resolved{}, fmt.Errorf("invalid %s=%q: want a %s", pe.KeyName, pe.Value, typeHint(pe.TypeName))
 		}
-		return cfg, err
+		return Resolved{}, err
 	}
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return Resolved{}, err
+	}
+	return Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path}, nil
 }
 
 func typeHint(typeName string) string {
@@ -64,7 +115,7 @@ func typeHint(typeName string) string {
 	case "int", "int64":
 		return "whole number"
 	case "bool":
-		return "boolean (true or false)"
+		return "boolean such as true or false"
 	}
 	return typeName
 }

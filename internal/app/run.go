@@ -24,22 +24,41 @@ import (
 // Run is the composition root: the only place that names concrete
 // adapters. It serves until ctx is cancelled.
 func Run(ctx context.Context, stdout io.Writer) error {
-	cfg, err := LoadConfig()
+	res, err := LoadProcessConfig()
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
-	logStartup(log, cfg)
-	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, log, llmhttp.NewHTTPClient()), log)
+	cfg := res.Config
+	log, closeLog := openLogger(stdout, cfg)
+	defer closeLog()
+	logStartup(log, res)
+	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient()), log)
 }
 
-// newHandler wires adapters and use case; upstream is the shared client.
-func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) http.Handler {
+// newHandler wires adapters and use case; upstream is the shared client
+// and settings are what the config diagnostics report.
+func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) http.Handler {
 	model := newChatModel(cfg, upstream)
-	return httpadapter.NewHandler(log, NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()), httpadapter.Options{
+	svc := NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
+	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Settings:     configInfo(settings),
 	})
+}
+
+// configInfo hands the HTTP adapter only what it may show: no secret
+// value reaches it, and an absent key has no value at all.
+func configInfo(settings []Setting) []httpadapter.Setting {
+	out := make([]httpadapter.Setting, 0, len(settings))
+	for _, s := range settings {
+		hs := httpadapter.Setting{Key: s.Key, Source: string(s.Source), Secret: s.Secret, Set: s.Set}
+		if !s.Secret && s.Source != SourceAbsent {
+			hs.Value = &s.Value
+		}
+		out = append(out, hs)
+	}
+	return out
 }
 
 // newChatModel picks the driven adapter named by LLM_PROVIDER. Missing
@@ -73,21 +92,6 @@ func (u unconfigured) Chat(context.Context, ports.ChatRequest) (ports.ChatResult
 
 func (u unconfigured) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
 	return nil, u.err
-}
-
-func logStartup(log zerolog.Logger, cfg Config) {
-	ev := log.Info().Str("version", version).Str("provider", cfg.LLMProvider)
-	if cfg.LLMProvider == ProviderAzure {
-		ev = ev.Str("endpoint", cfg.AzureEndpoint).
-			Str("deployment", cfg.AzureDeployment).
-			Str("api_version", cfg.AzureAPIVersion).
-			Bool("api_key_set", cfg.azureKey() != "").
-			Strs("missing", cfg.missingAzure())
-	}
-	ev.Str("upstream_timeout", cfg.UpstreamTimeout.String()).
-		Int("upstream_max_retries", cfg.UpstreamMaxRetries).
-		Str("upstream_max_retry_wait", cfg.UpstreamMaxRetryWait.String()).
-		Msg("starting aoai-api")
 }
 
 // serve listens first so that the bound address (PORT=0 picks a free one)

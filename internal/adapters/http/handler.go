@@ -15,7 +15,8 @@ import (
 // Options are the adapter's typed settings.
 type Options struct {
 	Version      string
-	MaxBodyBytes int64 // larger JSON bodies get 413
+	MaxBodyBytes int64     // larger JSON bodies get 413
+	Settings     []Setting // what GET /api/config/info reports
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.

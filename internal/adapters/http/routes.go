@@ -18,6 +18,7 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
 	e.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
 	e.POST("/api/chat/stream", handleChatStream(svc, opts))
+	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
