@@ -64,6 +64,9 @@ type stream struct {
 // Recv returns the next word with the space before it, so the pieces
 // join to exactly the Chat text.
 func (s *stream) Recv() (string, error) {
+	if err := s.ctx.Err(); err != nil {
+		return "", domain.Canceled(err)
+	}
 	if s.rest == "" {
 		return "", io.EOF
 	}
@@ -81,9 +84,6 @@ func (s *stream) Recv() (string, error) {
 
 func (s *stream) wait() error {
 	if s.delay <= 0 {
-		if err := s.ctx.Err(); err != nil {
-			return domain.Canceled(err)
-		}
 		return nil
 	}
 	t := time.NewTimer(s.delay)

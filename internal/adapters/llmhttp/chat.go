@@ -74,9 +74,13 @@ func (c *ChatClient) Stream(ctx context.Context, req ports.ChatRequest) (ports.C
 	if err != nil {
 		return nil, domain.Upstream("could not encode the upstream request", err)
 	}
-	return c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
+	st, err := c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
 		return c.newRequest(ctx, body, "text/event-stream")
 	}, StreamTimeouts{First: c.ep.Timeout, Idle: c.ep.IdleTimeout})
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return st, nil
 }
 
 func (c *ChatClient) wire(req ports.ChatRequest) wireRequest {
