@@ -74,8 +74,16 @@ func azureError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": code, "message": msg}})
 }
 
-// azureReply answers like a real deployment, echoing the user's prompt.
+// azureReply answers like a real deployment, echoing the user's prompt,
+// streamed when the request asks for a stream.
 func azureReply(w http.ResponseWriter, req wireRequest) {
+	if req.Stream {
+		azureStreamStart(w)
+		sseChunk(w, "echo: ", nil)
+		sseChunk(w, req.Messages[len(req.Messages)-1].Content, nil)
+		azureStreamEnd(w, req.StreamOptions.IncludeUsage)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1732500000, "model": "gpt-4o-2024-08-06",

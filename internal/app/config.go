@@ -21,7 +21,11 @@ type Config struct {
 	AzureAPIKey          string        `envconfig:"AZURE_OPENAI_API_KEY" secret:"true"`
 	AzureAPIKeyV1        string        `envconfig:"AZURE_OPENAI_API_KEY_V1" secret:"true"`
 	AzureDeployment      string        `envconfig:"AZURE_OPENAI_DEPLOYMENT_NAME"`
-	AzureAPIVersion      string        `envconfig:"AZURE_OPENAI_API_VERSION" default:"2024-10-21"`
+	AzureAPIVersion      string        `envconfig:"AZURE_OPENAI_API_VERSION" default:"2024-10-21"` // or v1
+	AzureAuth            string        `envconfig:"AZURE_OPENAI_AUTH" default:"key"`               // key or entra
+	OpenAIBaseURL        string        `envconfig:"OPENAI_BASE_URL" default:"https://api.openai.com/v1"`
+	OpenAIAPIKey         string        `envconfig:"OPENAI_API_KEY" secret:"true"`
+	OpenAIModel          string        `envconfig:"OPENAI_MODEL"`
 	LLMProvider          string        `envconfig:"LLM_PROVIDER" default:"azure"`
 	Host                 string        `envconfig:"HOST" default:"127.0.0.1"`
 	Port                 int           `envconfig:"PORT" default:"5009"`
@@ -44,8 +48,15 @@ type Config struct {
 
 // Providers that LLM_PROVIDER may name.
 const (
-	ProviderAzure = "azure"
-	ProviderFake  = "fake"
+	ProviderAzure  = "azure"
+	ProviderOpenAI = "openai"
+	ProviderFake   = "fake"
+)
+
+// Azure authentication modes that AZURE_OPENAI_AUTH may name.
+const (
+	AuthKey   = "key"
+	AuthEntra = "entra"
 )
 
 // Resolved is the effective configuration and where each key came from.
@@ -122,9 +133,12 @@ func typeHint(typeName string) string {
 
 func (c *Config) validate() error {
 	c.LLMProvider = strings.ToLower(strings.TrimSpace(c.LLMProvider))
+	c.AzureAuth = strings.ToLower(strings.TrimSpace(c.AzureAuth))
 	switch {
-	case c.LLMProvider != ProviderAzure && c.LLMProvider != ProviderFake:
-		return fmt.Errorf("invalid LLM_PROVIDER=%q: want azure or fake", c.LLMProvider)
+	case c.LLMProvider != ProviderAzure && c.LLMProvider != ProviderOpenAI && c.LLMProvider != ProviderFake:
+		return fmt.Errorf("invalid LLM_PROVIDER=%q: want azure, openai or fake", c.LLMProvider)
+	case c.AzureAuth != AuthKey && c.AzureAuth != AuthEntra:
+		return fmt.Errorf("invalid AZURE_OPENAI_AUTH=%q: want key or entra", c.AzureAuth)
 	case c.Port < 0 || c.Port > 65535:
 		return fmt.Errorf("invalid PORT=%d: want 0-65535", c.Port)
 	case c.UpstreamTimeout <= 0:
@@ -163,19 +177,32 @@ func (c Config) azureKey() string {
 	return c.AzureAPIKeyV1
 }
 
-// missingAzure names the variables the azure provider still needs.
-func (c Config) missingAzure() []string {
-	var missing []string
-	if strings.TrimSpace(c.AzureEndpoint) == "" {
-		missing = append(missing, "AZURE_OPENAI_ENDPOINT")
+// missing names the settings the selected provider still needs, and
+// how to say so; the service still starts without them.
+func (c Config) missing() (what string, keys []string) {
+	blank := func(v string) bool { return strings.TrimSpace(v) == "" }
+	switch c.LLMProvider {
+	case ProviderOpenAI:
+		if blank(c.OpenAIBaseURL) {
+			keys = append(keys, "OPENAI_BASE_URL")
+		}
+		if blank(c.OpenAIModel) {
+			keys = append(keys, "OPENAI_MODEL")
+		}
+		return "OpenAI-compatible configuration incomplete", keys
+	case ProviderAzure:
+		if blank(c.AzureEndpoint) {
+			keys = append(keys, "AZURE_OPENAI_ENDPOINT")
+		}
+		if c.AzureAuth == AuthKey && c.azureKey() == "" {
+			keys = append(keys, "AZURE_OPENAI_API_KEY")
+		}
+		if blank(c.AzureDeployment) {
+			keys = append(keys, "AZURE_OPENAI_DEPLOYMENT_NAME")
+		}
+		return "Azure OpenAI configuration incomplete", keys
 	}
-	if c.azureKey() == "" {
-		missing = append(missing, "AZURE_OPENAI_API_KEY")
-	}
-	if strings.TrimSpace(c.AzureDeployment) == "" {
-		missing = append(missing, "AZURE_OPENAI_DEPLOYMENT_NAME")
-	}
-	return missing
+	return "", nil
 }
 
 func (c Config) chatLimits() domain.ChatLimits {

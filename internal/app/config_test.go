@@ -53,8 +53,11 @@ func TestLoadConfigDefaults(t *testing.T) {
 		cfg.LogFile != "./logs/app.log" || cfg.LogPrompts {
 		t.Errorf("defaults = %+v", cfg)
 	}
-	if got := cfg.missingAzure(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
+	if _, got := cfg.missing(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
 		t.Errorf("missing = %v", got)
+	}
+	if cfg.AzureAuth != AuthKey || cfg.OpenAIBaseURL != "https://api.openai.com/v1" {
+		t.Errorf("defaults = %+v", cfg)
 	}
 }
 
@@ -111,8 +114,40 @@ func TestAzureKeyFallsBackToV1(t *testing.T) {
 			t.Errorf("azureKey(%q, %q) = %q, want %q", tt.key, tt.v1, got, tt.want)
 		}
 	}
-	cfg := Config{AzureEndpoint: "https://x", AzureAPIKeyV1: "k", AzureDeployment: "d"}
-	if m := cfg.missingAzure(); len(m) != 0 {
+	cfg := Config{LLMProvider: ProviderAzure, AzureAuth: AuthKey, AzureEndpoint: "https://x", AzureAPIKeyV1: "k", AzureDeployment: "d"}
+	if _, m := cfg.missing(); len(m) != 0 {
 		t.Errorf("with the _V1 key set nothing is missing, got %v", m)
+	}
+}
+
+func TestMissingDependsOnProviderAndAuth(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		what string
+		want []string
+	}{
+		{"azure key", Config{LLMProvider: ProviderAzure, AzureAuth: AuthKey}, "Azure OpenAI configuration incomplete",
+			[]string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}},
+		{"azure entra needs no key", Config{LLMProvider: ProviderAzure, AzureAuth: AuthEntra, AzureDeployment: "d"}, "Azure OpenAI configuration incomplete",
+			[]string{"AZURE_OPENAI_ENDPOINT"}},
+		{"openai", Config{LLMProvider: ProviderOpenAI, OpenAIBaseURL: "http://localhost:8000/v1"}, "OpenAI-compatible configuration incomplete",
+			[]string{"OPENAI_MODEL"}},
+		{"openai without a key is complete", Config{LLMProvider: ProviderOpenAI, OpenAIBaseURL: "http://x/v1", OpenAIModel: "llama3"}, "OpenAI-compatible configuration incomplete", nil},
+		{"fake needs nothing", Config{LLMProvider: ProviderFake}, "", nil},
+	}
+	for _, tt := range tests {
+		what, got := tt.cfg.missing()
+		if what != tt.what || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: missing() = %q %v, want %q %v", tt.name, what, got, tt.what, tt.want)
+		}
+	}
+}
+
+func TestLoadConfigRejectsUnknownAuthMode(t *testing.T) {
+	isolate(t)
+	t.Setenv("AZURE_OPENAI_AUTH", "password")
+	if _, err := load(t); err == nil || !strings.Contains(err.Error(), "AZURE_OPENAI_AUTH") {
+		t.Errorf("err = %v", err)
 	}
 }

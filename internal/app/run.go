@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/rs/zerolog"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
+	"github.com/aoai-api/aoai-api/internal/adapters/openai"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -62,25 +64,38 @@ func configInfo(settings []Setting) []httpadapter.Setting {
 }
 
 // newChatModel picks the driven adapter named by LLM_PROVIDER. Missing
-// Azure settings do not stop the service: every call then answers with
-// a misconfiguration error naming them, as the reference does.
+// settings do not stop the service: every call then answers with a
+// misconfiguration error naming them, as the reference does.
 func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 	if cfg.LLMProvider == ProviderFake {
 		return fake.Model{Delay: cfg.FakeStreamDelay}
 	}
-	if missing := cfg.missingAzure(); len(missing) > 0 {
-		return unconfigured{domain.Misconfigured(
-			"Azure OpenAI configuration incomplete: missing " + strings.Join(missing, ", "))}
+	if what, missing := cfg.missing(); len(missing) > 0 {
+		return unconfigured{domain.Misconfigured(what + ": missing " + strings.Join(missing, ", "))}
 	}
-	return azureopenai.New(azureopenai.Config{
-		Endpoint:    cfg.AzureEndpoint,
-		APIKey:      cfg.azureKey(),
-		Deployment:  cfg.AzureDeployment,
-		APIVersion:  cfg.AzureAPIVersion,
-		Timeout:     cfg.UpstreamTimeout,
-		IdleTimeout: cfg.StreamIdleTimeout,
-		Retry:       llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait},
-	}, client)
+	retry := llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait}
+	if cfg.LLMProvider == ProviderOpenAI {
+		return openai.New(openai.Config{
+			BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel,
+			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
+		}, client)
+	}
+	azCfg := azureopenai.Config{
+		Endpoint: cfg.AzureEndpoint, Deployment: cfg.AzureDeployment, APIVersion: cfg.AzureAPIVersion,
+		Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
+	}
+	if cfg.AzureAuth == AuthEntra {
+		// The default chain: workload identity on Kubernetes, managed
+		// identity, environment, then the Azure CLI. Nothing is fetched yet.
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return unconfigured{&domain.Error{Kind: domain.KindMisconfigured, Msg: "Microsoft Entra ID credential unavailable", Err: err}}
+		}
+		azCfg.Credential = cred
+	} else {
+		azCfg.APIKey = cfg.azureKey()
+	}
+	return azureopenai.New(azCfg, client)
 }
 
 // unconfigured stands in for a model that cannot be built.

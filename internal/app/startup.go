@@ -19,8 +19,11 @@ func logStartup(log zerolog.Logger, res Resolved) {
 		config = config.Dict(s.Key, entry)
 	}
 	ev := log.Info().Str("version", version).Str("env_file", res.EnvFile).Dict("config", config)
+	if _, missing := cfg.missing(); len(missing) > 0 {
+		ev = ev.Strs("missing", missing)
+	}
 	if cfg.LLMProvider == ProviderAzure {
-		ev = ev.Strs("missing", cfg.missingAzure())
+		ev = ev.Str("azure_auth", cfg.AzureAuth) // the mode, never a key or token
 	}
 	ev.Msg("starting aoai-api")
 	if cfg.LogPrompts {
