@@ -30,10 +30,10 @@ const (
 // violation is a KindInvalid error naming the offending field.
 func ValidateChat(msgs []Message, s Sampling, lim ChatLimits) error {
 	if len(msgs) == 0 {
-		return Invalid("'messages' is required")
+		return InvalidField("messages", "'messages' is required")
 	}
 	if len(msgs) > lim.MaxMessages {
-		return Invalid(fmt.Sprintf("'messages' has more than %d messages", lim.MaxMessages))
+		return InvalidField("messages", fmt.Sprintf("'messages' has more than %d messages", lim.MaxMessages))
 	}
 	total := 0
 	for i, m := range msgs {
@@ -41,34 +41,35 @@ func ValidateChat(msgs []Message, s Sampling, lim ChatLimits) error {
 			return err
 		}
 		if strings.TrimSpace(m.Content) == "" {
-			return Invalid(fmt.Sprintf("'messages[%d].content' is required", i))
+			return InvalidField(fmt.Sprintf("messages[%d].content", i), fmt.Sprintf("'messages[%d].content' is required", i))
 		}
 		total += CountChars(m.Content)
 	}
 	if total > lim.MaxChars {
-		return Invalid(fmt.Sprintf("'messages' exceed %d characters in total", lim.MaxChars))
+		return InvalidField("messages", fmt.Sprintf("'messages' exceed %d characters in total", lim.MaxChars))
 	}
 	return validateSampling(s, lim)
 }
 
 func validateRole(i int, r Role, allowSystem bool) error {
+	field := fmt.Sprintf("messages[%d].role", i)
 	switch {
 	case r == RoleUser || r == RoleAssistant:
 		return nil
 	case r == RoleSystem && allowSystem:
 		return nil
 	case r == RoleSystem:
-		return Invalid(fmt.Sprintf("'messages[%d].role' may not be system", i))
+		return InvalidField(field, "'"+field+"' may not be system")
 	}
-	return Invalid(fmt.Sprintf("'messages[%d].role' must be user or assistant", i))
+	return InvalidField(field, "'"+field+"' must be user or assistant")
 }
 
 func validateSampling(s Sampling, lim ChatLimits) error {
 	if t := s.Temperature; t != nil && !(*t >= MinTemperature && *t <= MaxTemperature) { // NaN fails too
-		return Invalid(fmt.Sprintf("'temperature' must be between %g and %g", MinTemperature, MaxTemperature))
+		return InvalidField("temperature", fmt.Sprintf("'temperature' must be between %g and %g", MinTemperature, MaxTemperature))
 	}
 	if n := s.MaxTokens; n != nil && (*n < 1 || *n > lim.MaxTokensLimit) {
-		return Invalid(fmt.Sprintf("'max_tokens' must be between 1 and %d", lim.MaxTokensLimit))
+		return InvalidField("max_tokens", fmt.Sprintf("'max_tokens' must be between 1 and %d", lim.MaxTokensLimit))
 	}
 	return nil
 }

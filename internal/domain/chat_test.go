@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -60,5 +61,25 @@ func TestValidateChat(t *testing.T) {
 func TestChatChars(t *testing.T) {
 	if got := domain.ChatChars([]domain.Message{user("héllo"), user("😀")}); got != 6 {
 		t.Errorf("ChatChars = %d, want 6", got)
+	}
+}
+
+func TestValidateChatNamesTheField(t *testing.T) {
+	tests := []struct {
+		msgs  []domain.Message
+		s     domain.Sampling
+		field string
+	}{
+		{nil, domain.Sampling{}, "messages"},
+		{[]domain.Message{user("x"), {Role: "tool", Content: "y"}}, domain.Sampling{}, "messages[1].role"},
+		{[]domain.Message{user(" ")}, domain.Sampling{}, "messages[0].content"},
+		{[]domain.Message{user("x")}, domain.Sampling{Temperature: fp(3)}, "temperature"},
+		{[]domain.Message{user("x")}, domain.Sampling{MaxTokens: ip(0)}, "max_tokens"},
+	}
+	for _, tt := range tests {
+		var de *domain.Error
+		if !errors.As(domain.ValidateChat(tt.msgs, tt.s, limits), &de) || de.Field != tt.field {
+			t.Errorf("field = %+v, want %q", de, tt.field)
+		}
 	}
 }

@@ -26,6 +26,7 @@ type Error struct {
 	Msg  string
 	Err  error
 
+	Field             string        // KindInvalid: the offending input field, for clients that want it apart
 	RetryAfter        time.Duration // KindThrottled: when the caller may try again
 	Categories        []string      // KindContentFiltered: which filters fired
 	UpstreamRequestID string        // the model provider's id for support tickets
@@ -42,6 +43,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Invalid reports input that the caller must change before retrying.
 func Invalid(msg string) *Error { return &Error{Kind: KindInvalid, Msg: msg} }
+
+// InvalidField is Invalid naming the field at fault, such as "messages[2].role".
+func InvalidField(field, msg string) *Error { return &Error{Kind: KindInvalid, Msg: msg, Field: field} }
 
 // Misconfigured reports settings the operator must supply.
 func Misconfigured(msg string) *Error { return &Error{Kind: KindMisconfigured, Msg: msg} }

@@ -12,10 +12,10 @@ const MaxPromptChars = 4000
 // ValidatePrompt returns a KindInvalid error for a blank or oversized prompt.
 func ValidatePrompt(p string) error {
 	if strings.TrimSpace(p) == "" {
-		return Invalid("'prompt' is required")
+		return InvalidField("prompt", "'prompt' is required")
 	}
 	if utf8.RuneCountInString(p) > MaxPromptChars { // code points, as Python's len counts
-		return Invalid(fmt.Sprintf("'prompt' exceeds %d characters", MaxPromptChars))
+		return InvalidField("prompt", fmt.Sprintf("'prompt' exceeds %d characters", MaxPromptChars))
 	}
 	return nil
 }
