@@ -44,6 +44,6 @@ func handleChatStream(svc ports.Completer, opts Options) gin.HandlerFunc {
 			return
 		}
 		st, err := svc.ChatStream(c.Request.Context(), req.input())
-		serveStream(c, st, err, opts)
+		serveStream(c, st, err, opts, apiStream{})
 	}
 }

@@ -48,7 +48,7 @@ func handleCompletionsStream(svc ports.Completer, opts Options) gin.HandlerFunc 
 			return
 		}
 		st, err := svc.CompleteStream(c.Request.Context(), req.Prompt)
-		serveStream(c, st, err, opts)
+		serveStream(c, st, err, opts, apiStream{})
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-var errUnsupportedMedia = &statusError{http.StatusUnsupportedMediaType, "Content-Type must be application/json"}
+var errUnsupportedMedia = &statusError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json", code: "unsupported_media_type"}
 
 // decodeJSON is the one strict decoder for request bodies: JSON media
 // type, bounded size, valid UTF-8, a single object and nothing after it.
@@ -28,7 +28,7 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit)}
+			return &statusError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body exceeds %d bytes", limit), code: "request_too_large"}
 		}
 		return badRequest("request body could not be read")
 	}
@@ -60,12 +60,15 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-func badRequest(msg string) error { return &statusError{http.StatusBadRequest, msg} }
+func badRequest(msg string) error {
+	return &statusError{status: http.StatusBadRequest, msg: msg, code: "invalid_request"}
+}
 
 func decodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return badRequest(fmt.Sprintf("'%s' must be %s", typeErr.Field, jsonType(typeErr.Type)))
+		return &statusError{status: http.StatusBadRequest, msg: fmt.Sprintf("'%s' must be %s", typeErr.Field, jsonType(typeErr.Type)),
+			code: "invalid_type", param: typeErr.Field}
 	}
 	return badRequest("request body is not valid JSON")
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -30,19 +31,44 @@ const statusClientClosed = 499
 const headerUpstreamRequestID = "X-Upstream-Request-ID"
 
 // statusError is a failure of the HTTP exchange itself (media type, size,
-// routing), which the domain knows nothing about.
+// routing, decoding), which the domain knows nothing about. code and
+// param feed the OpenAI-style error shape.
 type statusError struct {
 	status int
 	msg    string
+	code   string
+	param  string
 }
 
 func (e *statusError) Error() string { return e.msg }
 
 var (
-	errNotFound         = &statusError{http.StatusNotFound, "Resource not found"}
-	errMethodNotAllowed = &statusError{http.StatusMethodNotAllowed, "Method not allowed"}
-	errInternal         = &statusError{http.StatusInternalServerError, "Internal server error"}
+	errNotFound         = &statusError{status: http.StatusNotFound, msg: "Resource not found", code: "not_found"}
+	errMethodNotAllowed = &statusError{status: http.StatusMethodNotAllowed, msg: "Method not allowed", code: "method_not_allowed"}
+	errInternal         = &statusError{status: http.StatusInternalServerError, msg: "Internal server error", code: "internal_error"}
 )
+
+// failure is what a client is told, before it is put in either shape.
+type failure struct {
+	status            int
+	msg               string
+	code              string
+	param             string
+	upstreamRequestID string
+	categories        []string
+	retryAfter        time.Duration
+}
+
+// codeByKind names domain kinds in the OpenAI-style shape.
+var codeByKind = map[domain.Kind]string{
+	domain.KindInvalid:         "invalid_value",
+	domain.KindContentFiltered: "content_filter",
+	domain.KindMisconfigured:   "misconfigured",
+	domain.KindUpstream:        "upstream_error",
+	domain.KindThrottled:       "rate_limit_exceeded",
+	domain.KindTimeout:         "upstream_timeout",
+	domain.KindCanceled:        "client_closed_request",
+}
 
 type errorBody struct {
 	Error             string   `json:"error"`
@@ -51,40 +77,48 @@ type errorBody struct {
 	Categories        []string `json:"categories,omitempty"`
 }
 
-// writeError answers with the shared error shape. Anything it does not
+// writeError answers with the error shape of the route's API: the
+// reference's for /api, OpenAI's under /v1. Anything it does not
 // recognise is a masked 500; the detail goes to the log only.
 func writeError(c *gin.Context, err error) {
-	status, body, de := describeError(c, err)
-	if de != nil && de.RetryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+	f := describeError(c, err)
+	if f.retryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(f.retryAfter.Seconds()))))
 	}
-	if body.UpstreamRequestID != "" {
-		c.Header(headerUpstreamRequestID, body.UpstreamRequestID)
+	if f.upstreamRequestID != "" {
+		c.Header(headerUpstreamRequestID, f.upstreamRequestID)
 	}
-	c.AbortWithStatusJSON(status, body)
+	if isOpenAIRoute(c) {
+		c.AbortWithStatusJSON(f.status, openAIErrorOf(f))
+		return
+	}
+	c.AbortWithStatusJSON(f.status, apiErrorOf(c, f))
 }
 
-// describeError picks the status and body for err and logs what a client
-// is not shown. Streams use it too, for their error events.
-func describeError(c *gin.Context, err error) (int, errorBody, *domain.Error) {
-	body := errorBody{Error: errInternal.msg, CorrelationID: correlationID(c)}
-	status := errInternal.status
+func apiErrorOf(c *gin.Context, f failure) errorBody {
+	return errorBody{Error: f.msg, CorrelationID: correlationID(c), UpstreamRequestID: f.upstreamRequestID, Categories: f.categories}
+}
+
+// describeError decides what err means for a client and logs what the
+// client is not shown. Streams use it too, for their error events.
+func describeError(c *gin.Context, err error) failure {
+	f := failure{status: errInternal.status, msg: errInternal.msg, code: errInternal.code}
 	var se *statusError
 	var de *domain.Error
 	switch {
 	case errors.As(err, &se):
-		status, body.Error = se.status, se.msg
+		f.status, f.msg, f.code, f.param = se.status, se.msg, se.code, se.param
 	case errors.As(err, &de) && statusByKind[de.Kind] != 0:
-		status, body.Error = statusByKind[de.Kind], de.Msg
-		body.UpstreamRequestID, body.Categories = de.UpstreamRequestID, de.Categories
+		f = failure{status: statusByKind[de.Kind], msg: de.Msg, code: codeByKind[de.Kind], param: de.Field,
+			upstreamRequestID: de.UpstreamRequestID, categories: de.Categories, retryAfter: de.RetryAfter}
 	default:
 		de = nil
 	}
 	log := zerolog.Ctx(c.Request.Context())
-	if status >= http.StatusInternalServerError {
-		log.Error().Err(err).Int("status", status).Msg("request failed")
+	if f.status >= http.StatusInternalServerError {
+		log.Error().Err(err).Int("status", f.status).Msg("request failed")
 	} else if de != nil && de.Err != nil {
-		log.Warn().Err(err).Int("status", status).Msg("request failed")
+		log.Warn().Err(err).Int("status", f.status).Msg("request failed")
 	}
-	return status, body, de
+	return f
 }

@@ -17,6 +17,7 @@ type Options struct {
 	Version      string
 	MaxBodyBytes int64     // larger JSON bodies get 413
 	Settings     []Setting // what GET /api/config/info reports
+	Models       []string  // what the OpenAI-compatible surface accepts as "model"
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.

@@ -18,6 +18,9 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
 	e.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
 	e.POST("/api/chat/stream", handleChatStream(svc, opts))
+	e.POST("/v1/chat/completions", handleV1Chat(svc, opts))
+	e.GET("/v1/models", handleV1Models(opts.Models))
+	e.GET("/v1/models/:model", handleV1Model(opts.Models))
 	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
 
 	welcome.Endpoints = listEndpoints(e.Routes())

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,23 +9,23 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-type deltaEvent struct {
-	Delta string `json:"delta"`
-}
-
-type doneEvent struct {
-	Usage        usageBody `json:"usage"`
-	FinishReason string    `json:"finish_reason"`
-	Model        string    `json:"model"`
+// streamFormat is how one API spells a stream's events; /api and /v1
+// share everything else.
+type streamFormat interface {
+	start(w *sseWriter) error
+	delta(w *sseWriter, text string) error
+	done(w *sseWriter, out domain.Completion) error
+	fail(w *sseWriter, c *gin.Context, err error) error
 }
 
 // serveStream answers with Server-Sent Events. The stream exists only
 // once the model committed, so an earlier failure is a plain JSON error
 // with the same status as the non-streaming endpoint.
-func serveStream(c *gin.Context, st ports.CompletionStream, err error, opts Options) {
+func serveStream(c *gin.Context, st ports.CompletionStream, err error, opts Options, f streamFormat) {
 	if err != nil {
 		writeError(c, err)
 		return
@@ -40,11 +39,11 @@ func serveStream(c *gin.Context, st ports.CompletionStream, err error, opts Opti
 	}
 	c.Status(http.StatusOK)
 	w := &sseWriter{w: c.Writer, rc: http.NewResponseController(c.Writer), timeout: opts.WriteTimeout}
-	if w.flush() != nil {
+	if f.start(w) != nil || w.flush() != nil {
 		_ = st.Close()
 		return
 	}
-	pump(c, st, w, opts.KeepAlive)
+	pump(c, st, w, opts.KeepAlive, f)
 }
 
 type received struct {
@@ -55,7 +54,7 @@ type received struct {
 // pump relays the model's pieces as they come. Recv runs in its own
 // goroutine so keep-alives and a departing client are noticed while the
 // model is silent; the goroutine always ends before pump returns.
-func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration) {
+func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration, f streamFormat) {
 	pieces, stop := make(chan received), make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -87,19 +86,17 @@ func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive tim
 		case p := <-pieces:
 			switch {
 			case errors.Is(p.err, io.EOF):
-				out := st.Completion()
-				_ = w.event("done", doneEvent{Usage: toUsageBody(out.Usage), FinishReason: out.FinishReason, Model: out.Model})
+				_ = f.done(w, st.Completion())
 				return
 			case p.err != nil:
-				_, body, _ := describeError(c, p.err)
-				_ = w.event("error", body)
+				_ = f.fail(w, c, p.err)
 				return
 			}
 			if tick != nil { // keep-alives only cover the wait for the first token
 				ticker.Stop()
 				tick = nil
 			}
-			if w.event("", deltaEvent{Delta: p.text}) != nil {
+			if f.delta(w, p.text) != nil {
 				return // the client is gone
 			}
 		case <-tick:
@@ -110,44 +107,4 @@ func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive tim
 			return
 		}
 	}
-}
-
-// sseWriter writes events with a fresh write deadline each, so a long
-// stream is never cut by a whole-response timeout and a stuck client is.
-type sseWriter struct {
-	w       io.Writer
-	rc      *http.ResponseController
-	timeout time.Duration
-}
-
-func (s *sseWriter) event(name string, payload any) error {
-	data, err := json.Marshal(payload)
-	if err != nil {
-		return err
-	}
-	buf := make([]byte, 0, len(name)+len(data)+16)
-	if name != "" {
-		buf = append(append(append(buf, "event: "...), name...), '\n')
-	}
-	buf = append(append(append(buf, "data: "...), data...), "\n\n"...)
-	return s.write(buf)
-}
-
-func (s *sseWriter) comment(text string) error {
-	return s.write([]byte(": " + text + "\n\n"))
-}
-
-func (s *sseWriter) write(b []byte) error {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout)) // unsupported in tests' recorders
-	if _, err := s.w.Write(b); err != nil {
-		return err
-	}
-	return s.flush()
-}
-
-func (s *sseWriter) flush() error {
-	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	return nil
 }

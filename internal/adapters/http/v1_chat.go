@@ -1,0 +1,200 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// v1ChatRequest is OpenAI's chat-completions request. Parameters we
+// cannot honour are decoded only to be refused: silently ignoring one
+// would change what the caller gets.
+type v1ChatRequest struct {
+	Model         string      `json:"model"`
+	Messages      []v1Message `json:"messages"`
+	Stream        bool        `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	Temperature         *float64 `json:"temperature"`
+	MaxTokens           *int     `json:"max_tokens"`
+	MaxCompletionTokens *int     `json:"max_completion_tokens"`
+	N                   *int     `json:"n"`
+
+	Tools            json.RawMessage `json:"tools"`
+	ToolChoice       json.RawMessage `json:"tool_choice"`
+	Functions        json.RawMessage `json:"functions"`
+	FunctionCall     json.RawMessage `json:"function_call"`
+	ResponseFormat   json.RawMessage `json:"response_format"`
+	Logprobs         json.RawMessage `json:"logprobs"`
+	TopLogprobs      json.RawMessage `json:"top_logprobs"`
+	Stop             json.RawMessage `json:"stop"`
+	TopP             json.RawMessage `json:"top_p"`
+	PresencePenalty  json.RawMessage `json:"presence_penalty"`
+	FrequencyPenalty json.RawMessage `json:"frequency_penalty"`
+	LogitBias        json.RawMessage `json:"logit_bias"`
+	Seed             json.RawMessage `json:"seed"`
+}
+
+type v1Message struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"` // a string, or text parts
+}
+
+func unsupported(param string) error {
+	return &statusError{status: http.StatusBadRequest, code: "unsupported_parameter", param: param,
+		msg: fmt.Sprintf("'%s' is not supported by this service", param)}
+}
+
+// refuse names the first parameter set to anything but null or false.
+func (r *v1ChatRequest) refuse() error {
+	if r.N != nil && *r.N != 1 {
+		return unsupported("n")
+	}
+	for _, p := range []struct {
+		name string
+		raw  json.RawMessage
+	}{
+		{"tools", r.Tools}, {"tool_choice", r.ToolChoice}, {"functions", r.Functions}, {"function_call", r.FunctionCall},
+		{"response_format", r.ResponseFormat}, {"logprobs", r.Logprobs}, {"top_logprobs", r.TopLogprobs}, {"stop", r.Stop},
+		{"top_p", r.TopP}, {"presence_penalty", r.PresencePenalty}, {"frequency_penalty", r.FrequencyPenalty},
+		{"logit_bias", r.LogitBias}, {"seed", r.Seed},
+	} {
+		if s := string(p.raw); s != "" && s != "null" && s != "false" {
+			return unsupported(p.name)
+		}
+	}
+	return nil
+}
+
+// input checks what only this surface has (model, content parts) and
+// hands the rest to the same domain validation as /api/chat.
+func (r *v1ChatRequest) input(models map[string]bool) (ports.ChatInput, error) {
+	if err := r.refuse(); err != nil {
+		return ports.ChatInput{}, err
+	}
+	if r.Model == "" {
+		return ports.ChatInput{}, &statusError{status: http.StatusBadRequest, code: "missing_required_parameter", param: "model", msg: "'model' is required"}
+	}
+	if !models[r.Model] {
+		return ports.ChatInput{}, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
+			msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", r.Model)}
+	}
+	msgs := make([]domain.Message, len(r.Messages))
+	for i, m := range r.Messages {
+		text, err := contentText(m.Content, i)
+		if err != nil {
+			return ports.ChatInput{}, err
+		}
+		msgs[i] = domain.Message{Role: domain.Role(m.Role), Content: text}
+	}
+	maxTokens := r.MaxTokens
+	if r.MaxCompletionTokens != nil {
+		maxTokens = r.MaxCompletionTokens
+	}
+	return ports.ChatInput{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: maxTokens}}, nil
+}
+
+// contentText accepts a string or an array of text parts, as the SDKs send.
+func contentText(raw json.RawMessage, i int) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", &statusError{status: http.StatusBadRequest, code: "invalid_type", param: fmt.Sprintf("messages[%d].content", i),
+			msg: fmt.Sprintf("'messages[%d].content' must be a string or an array of text parts", i)}
+	}
+	var text []byte
+	for _, p := range parts {
+		if p.Type != "text" {
+			return "", unsupported(fmt.Sprintf("messages[%d].content[].type=%s", i, p.Type))
+		}
+		text = append(text, p.Text...)
+	}
+	return string(text), nil
+}
+
+type v1Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// v1UsageOf is nil when the model reported no tokens: never invented.
+func v1UsageOf(t domain.TokenUsage) *v1Usage {
+	if t.Prompt == nil || t.Completion == nil || t.Total == nil {
+		return nil
+	}
+	return &v1Usage{PromptTokens: *t.Prompt, CompletionTokens: *t.Completion, TotalTokens: *t.Total}
+}
+
+type v1Completion struct {
+	ID      string     `json:"id"`
+	Object  string     `json:"object"`
+	Created int64      `json:"created"`
+	Model   string     `json:"model"`
+	Choices []v1Choice `json:"choices"`
+	Usage   *v1Usage   `json:"usage,omitempty"`
+}
+
+type v1Choice struct {
+	Index        int       `json:"index"`
+	Message      v1Message `json:"message"`
+	FinishReason string    `json:"finish_reason"`
+	Logprobs     *struct{} `json:"logprobs"`
+}
+
+func handleV1Chat(svc ports.Completer, opts Options) gin.HandlerFunc {
+	models := make(map[string]bool, len(opts.Models))
+	for _, m := range opts.Models {
+		models[m] = true
+	}
+	return func(c *gin.Context) {
+		var req v1ChatRequest
+		if err := decodeJSON(c, opts.MaxBodyBytes, &req); err != nil {
+			writeError(c, err)
+			return
+		}
+		in, err := req.input(models)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		id, created := "chatcmpl-"+uuid.NewString(), time.Now().Unix()
+		if req.Stream {
+			st, err := svc.ChatStream(c.Request.Context(), in)
+			includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+			serveStream(c, st, err, opts, &v1Stream{id: id, created: created, model: req.Model, includeUsage: includeUsage})
+			return
+		}
+		out, err := svc.Chat(c.Request.Context(), in)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		if out.UpstreamRequestID != "" {
+			c.Header(headerUpstreamRequestID, out.UpstreamRequestID)
+		}
+		content, _ := json.Marshal(out.Text)
+		c.JSON(http.StatusOK, v1Completion{
+			ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+			Choices: []v1Choice{{Message: v1Message{Role: "assistant", Content: content}, FinishReason: out.FinishReason}},
+			Usage:   v1UsageOf(out.Usage.Tokens),
+		})
+	}
+}

@@ -1,0 +1,45 @@
+package http
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+type v1Model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+type v1ModelList struct {
+	Object string    `json:"object"`
+	Data   []v1Model `json:"data"`
+}
+
+func modelOf(id string) v1Model { return v1Model{ID: id, Object: "model", OwnedBy: "aoai-api"} }
+
+// handleV1Models lists the models a client may name (OPENAI_COMPAT_MODELS).
+func handleV1Models(models []string) gin.HandlerFunc {
+	list := v1ModelList{Object: "list", Data: make([]v1Model, 0, len(models))}
+	for _, m := range models {
+		list.Data = append(list.Data, modelOf(m))
+	}
+	return func(c *gin.Context) { c.JSON(http.StatusOK, list) }
+}
+
+func handleV1Model(models []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.Param("model")
+		for _, m := range models {
+			if m == id {
+				c.JSON(http.StatusOK, modelOf(m))
+				return
+			}
+		}
+		writeError(c, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
+			msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", id)})
+	}
+}
