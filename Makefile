@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
 MOCKS   := internal/ports/mocks
 
-.PHONY: help build run demo test fmt-check vet mocks-check generate clean
+.PHONY: help build run demo test sdk-deps fmt-check vet mocks-check generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -20,8 +20,11 @@ run: build ## run against Azure OpenAI (needs AZURE_OPENAI_* set)
 demo: build ## run with the offline fake model on http://127.0.0.1:5009
 	LLM_PROVIDER=fake ./$(BIN)
 
-test: fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector
+test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector
 	go test -race -count=1 ./...
+
+sdk-deps: ## install the official openai npm SDK that the /v1 contract test drives (needs Node 20 + npm)
+	npm ci --prefix test/sdk --no-audit --no-fund --loglevel=error
 
 fmt-check:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -26,6 +26,7 @@ type Config struct {
 	OpenAIBaseURL        string        `envconfig:"OPENAI_BASE_URL" default:"https://api.openai.com/v1"`
 	OpenAIAPIKey         string        `envconfig:"OPENAI_API_KEY" secret:"true"`
 	OpenAIModel          string        `envconfig:"OPENAI_MODEL"`
+	OpenAICompatModels   []string      `envconfig:"OPENAI_COMPAT_MODELS"` // what /v1 accepts as "model"; default: the deployment or model
 	LLMProvider          string        `envconfig:"LLM_PROVIDER" default:"azure"`
 	Host                 string        `envconfig:"HOST" default:"127.0.0.1"`
 	Port                 int           `envconfig:"PORT" default:"5009"`

@@ -46,6 +46,7 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Settings:     configInfo(settings),
+		Models:       compatModels(cfg),
 	})
 }
 
@@ -96,6 +97,32 @@ func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 		azCfg.APIKey = cfg.azureKey()
 	}
 	return azureopenai.New(azCfg, client)
+}
+
+// compatModels is what the OpenAI-compatible surface accepts as
+// "model": OPENAI_COMPAT_MODELS, else the one model this service serves.
+func compatModels(cfg Config) []string {
+	var out []string
+	for _, m := range cfg.OpenAICompatModels {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	switch cfg.LLMProvider {
+	case ProviderFake:
+		return []string{fake.ModelName}
+	case ProviderOpenAI:
+		out = []string{cfg.OpenAIModel}
+	default:
+		out = []string{cfg.AzureDeployment}
+	}
+	if out[0] == "" {
+		return nil // nothing configured yet: every model is unknown
+	}
+	return out
 }
 
 // unconfigured stands in for a model that cannot be built.

@@ -77,7 +77,7 @@ func settingsOf(cfg Config, inEnv map[string]bool, file map[string]string) []Set
 	fields := configFields()
 	out := make([]Setting, 0, len(fields))
 	for _, f := range fields {
-		value := fmt.Sprint(v.Field(f.index).Interface())
+		value := display(v.Field(f.index).Interface())
 		s := Setting{Key: f.key, Value: value, Source: f.sourceOf(inEnv, file), Secret: f.secret, Set: value != ""}
 		if s.Secret {
 			s.Value = ""
@@ -85,4 +85,12 @@ func settingsOf(cfg Config, inEnv map[string]bool, file map[string]string) []Set
 		out = append(out, s)
 	}
 	return out
+}
+
+// display shows a value as an operator would type it.
+func display(v any) string {
+	if list, ok := v.([]string); ok {
+		return strings.Join(list, ",")
+	}
+	return fmt.Sprint(v)
 }
