@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/aoai-api/aoai-api/api"
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
@@ -29,16 +30,27 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	}
 	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	logStartup(log, cfg)
-	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, log, newUpstreamClient()), log)
+	h, err := newHandler(cfg, log, newUpstreamClient())
+	if err != nil {
+		return err
+	}
+	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h, log)
 }
 
 // newHandler wires adapters and use case; upstream is the shared client.
-func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) http.Handler {
+// The contract is converted to JSON here, once, rather than per request.
+func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) (http.Handler, error) {
+	docJSON, err := api.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("openapi document: %w", err)
+	}
 	model := newChatModel(cfg, upstream)
 	return httpadapter.NewHandler(log, NewCompletionService(model, cfg.SystemPrompt), httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
-	})
+		OpenAPIYAML:  api.YAML(),
+		OpenAPIJSON:  docJSON,
+	}), nil
 }
 
 // newChatModel picks the driven adapter named by LLM_PROVIDER. Missing

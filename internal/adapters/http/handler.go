@@ -13,12 +13,14 @@ import (
 // Options are the adapter's typed settings.
 type Options struct {
 	Version      string
-	MaxBodyBytes int64 // larger JSON bodies get 413
+	MaxBodyBytes int64  // larger JSON bodies get 413
+	OpenAPIYAML  []byte // the contract, served at /api/openapi.yaml
+	OpenAPIJSON  []byte // the same document as JSON, converted once at start-up
 }
 
 // NewHandler builds the engine with every route and middleware. The
-// returned engine is an http.Handler; its Routes() list is what the
-// contract tests compare against the OpenAPI document.
+// welcome page lists the engine's Routes(), and the contract tests
+// compare that list with the OpenAPI document's operations.
 func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()

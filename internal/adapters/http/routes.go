@@ -15,6 +15,8 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/api", home)
 	e.GET("/api/", home)
 	e.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
+	e.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
+	e.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
