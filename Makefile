@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
 MOCKS   := internal/ports/mocks
 
-.PHONY: help build run demo test fmt-check vet mocks-check generate clean
+.PHONY: help build run demo test contract fmt-check vet mocks-check generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,8 +23,11 @@ demo: build ## run with the offline fake model on http://127.0.0.1:5009
 test: fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector
 	go test -race -count=1 ./...
 
+contract: ## the OpenAPI contract tests alone (make test runs them too)
+	go test -race -count=1 -run '^Test(Contract|Consumer)' ./test/
+
 fmt-check:
-	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l api cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	go vet ./...
