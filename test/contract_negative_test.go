@@ -54,7 +54,9 @@ func TestContractValidatorBites(t *testing.T) {
 		{"string token count", "POST", "/api/completions", `{"prompt":"x"}`,
 			200, nil, strings.Replace(validCompletion, `"total_tokens":null`, `"total_tokens":"3"`, 1), "total_tokens"},
 		{"status not listed", "POST", "/api/completions", `{"prompt":"x"}`,
-			418, nil, `{"error":"teapot","correlation_id":"c-1"}`, "status is not supported"},
+			418, nil, `{"error":"teapot","correlation_id":"c-1"}`, "status 418 is not in the document"},
+		{"status the validator skips", "POST", "/api/completions", `{"prompt":"x"}`,
+			304, nil, "", "status 304 is not in the document"},
 		{"no X-Request-ID", "POST", "/api/completions", `{"prompt":"x"}`,
 			200, map[string]string{"X-Request-ID": ""}, validCompletion, "X-Request-ID"},
 		{"error without correlation_id", "POST", "/api/completions", `{}`,
@@ -68,7 +70,7 @@ func TestContractValidatorBites(t *testing.T) {
 		{"405 without Allow", "PUT", "/api/completions", "",
 			405, nil, `{"error":"Method not allowed","correlation_id":"c-1"}`, "Allow"},
 		{"unknown path answering 200", "GET", "/api/nope", "",
-			200, nil, validCompletion, "status is not supported"},
+			200, nil, validCompletion, "status 200 is not in the document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

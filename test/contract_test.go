@@ -125,12 +125,18 @@ func (c *contract) check(ctx context.Context, ex exchange) error {
 			return fmt.Errorf("request: %w", err)
 		}
 	}
+	// ValidateResponse waves through redirects, 304 and HEAD unchecked;
+	// a status the document does not list fails here first.
+	resp := route.Operation.Responses.Status(ex.status)
+	if resp == nil {
+		return fmt.Errorf("response: status %d is not in the document", ex.status)
+	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ex.status, Header: ex.header, Options: opts}
 	if err := openapi3filter.ValidateResponse(ctx, out.SetBodyBytes(ex.body)); err != nil {
 		return fmt.Errorf("response: %w", err)
 	}
-	// ValidateResponse passes a body when the document lists no content.
-	if resp := route.Operation.Responses.Status(ex.status); len(resp.Value.Content) == 0 && len(ex.body) > 0 {
+	// ValidateResponse also passes a body where the document lists no content.
+	if len(resp.Value.Content) == 0 && len(ex.body) > 0 {
 		return fmt.Errorf("response: status %d has a body the document does not describe", ex.status)
 	}
 	if mt, _, _ := mime.ParseMediaType(ex.header.Get("Content-Type")); mt == mediaSSE {
