@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -24,10 +25,16 @@ type azureUpstream struct {
 }
 
 type wireRequest struct {
+	Header   http.Header     `json:"-"` // as the upstream received them
+	Context  context.Context `json:"-"` // the upstream request's context
 	Messages []struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
+	Stream        bool `json:"stream"`
+	StreamOptions struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
 }
 
 func newAzureUpstream(t *testing.T, reply func(w http.ResponseWriter, req wireRequest)) *azureUpstream {
@@ -54,6 +61,7 @@ func newAzureUpstream(t *testing.T, reply func(w http.ResponseWriter, req wireRe
 			azureError(w, http.StatusBadRequest, "BadRequest", "invalid body")
 			return
 		}
+		req.Header, req.Context = r.Header, r.Context()
 		reply(w, req)
 	}))
 	t.Cleanup(u.Close)

@@ -3,13 +3,14 @@ package test
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
 func TestCompletionsThroughAzure(t *testing.T) {
-	var system, user string
+	var seen atomic.Value
 	up := newAzureUpstream(t, func(w http.ResponseWriter, req wireRequest) {
-		system, user = req.Messages[0].Content, req.Messages[1].Content
+		seen.Store([2]string{req.Messages[0].Content, req.Messages[1].Content})
 		azureReply(w, req)
 	})
 	env := azureEnv(up)
@@ -30,8 +31,8 @@ func TestCompletionsThroughAzure(t *testing.T) {
 	if string(r.Body) != want {
 		t.Errorf("body =\n%s\nwant\n%s", r.Body, want)
 	}
-	if system != "You answer in haiku." || user != "héllo 😀" {
-		t.Errorf("upstream messages: system %q, user %q", system, user)
+	if got, _ := seen.Load().([2]string); got != [2]string{"You answer in haiku.", "héllo 😀"} {
+		t.Errorf("upstream messages (system, user) = %q", got)
 	}
 }
 

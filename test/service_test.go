@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -17,6 +18,7 @@ import (
 // service is one running copy of the binary.
 type service struct {
 	URL    string
+	Dir    string // its working directory, where .env is searched from and logs/ goes
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	stdout []string
@@ -27,7 +29,14 @@ type service struct {
 // PATH and HOME), so the developer's own AZURE_* settings never leak in.
 func startService(t *testing.T, env map[string]string) *service {
 	t.Helper()
-	s := mustLaunch(t, env)
+	return startServiceIn(t, t.TempDir(), env)
+}
+
+// startServiceIn runs the binary in dir, so a test can lay out .env files
+// around it first.
+func startServiceIn(t *testing.T, dir string, env map[string]string) *service {
+	t.Helper()
+	s := mustLaunchIn(t, dir, env)
 	addr := s.waitFor(t, "listening")
 	s.URL = "http://" + addr["addr"].(string)
 	return s
@@ -35,9 +44,14 @@ func startService(t *testing.T, env map[string]string) *service {
 
 func mustLaunch(t *testing.T, env map[string]string) *service {
 	t.Helper()
+	return mustLaunchIn(t, t.TempDir(), env)
+}
+
+func mustLaunchIn(t *testing.T, dir string, env map[string]string) *service {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "HOST=127.0.0.1", "PORT=0", "LOG_FORMAT=json"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -47,7 +61,7 @@ func mustLaunch(t *testing.T, env map[string]string) *service {
 		t.Fatal(err)
 	}
 	cmd.Stderr = cmd.Stdout
-	s := &service{cmd: cmd, exited: make(chan struct{})}
+	s := &service{Dir: dir, cmd: cmd, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +122,18 @@ func (s *service) waitFor(t *testing.T, msg string) map[string]any {
 				t.Fatalf("no %q log line within 15s:\n%s", msg, strings.Join(s.lines(), "\n"))
 			}
 		}
+	}
+}
+
+// stop asks for a graceful shutdown, as Kubernetes does, and waits for a
+// clean exit; afterwards stdout and the log file are complete.
+func (s *service) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.waitExit(t); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, strings.Join(s.lines(), "\n"))
 	}
 }
 

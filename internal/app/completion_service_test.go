@@ -1,12 +1,16 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang/mock/gomock"
+	"github.com/rs/zerolog"
 
 	"github.com/aoai-api/aoai-api/internal/app"
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -15,6 +19,8 @@ import (
 )
 
 func intp(n int) *int { return &n }
+
+var limits = domain.ChatLimits{MaxChars: 100, MaxMessages: 4, MaxTokensLimit: 500}
 
 func TestCompleteBuildsMessagesAndCountsUsage(t *testing.T) {
 	ctrl := gomock.NewController(t)
@@ -30,7 +36,7 @@ func TestCompleteBuildsMessagesAndCountsUsage(t *testing.T) {
 			Tokens: domain.TokenUsage{Prompt: intp(9), Completion: intp(2), Total: intp(11)},
 		}, nil)
 
-	got, err := app.NewCompletionService(model, "Be brief.").Complete(context.Background(), "héllo")
+	got, err := app.NewCompletionService(model, "Be brief.", limits).Complete(context.Background(), "héllo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +57,7 @@ func TestCompleteWithoutSystemPromptSendsOnlyUser(t *testing.T) {
 	model.EXPECT().
 		Chat(gomock.Any(), ports.ChatRequest{Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}).
 		Return(ports.ChatResult{Text: "ok"}, nil)
-	if _, err := app.NewCompletionService(model, "").Complete(context.Background(), "hi"); err != nil {
+	if _, err := app.NewCompletionService(model, "", limits).Complete(context.Background(), "hi"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -60,7 +66,7 @@ func TestCompleteNeverCallsModelOnInvalidInput(t *testing.T) {
 	for _, prompt := range []string{"", "   ", strings.Repeat("é", domain.MaxPromptChars+1)} {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl) // no EXPECT: any call fails the test
-		_, err := app.NewCompletionService(model, "sys").Complete(context.Background(), prompt)
+		_, err := app.NewCompletionService(model, "sys", limits).Complete(context.Background(), prompt)
 		if domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("prompt of %d bytes: kind = %q, want invalid", len(prompt), domain.KindOf(err))
 		}
@@ -75,7 +81,7 @@ func TestCompletePropagatesModelErrorKinds(t *testing.T) {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl)
 		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{}, modelErr)
-		_, err := app.NewCompletionService(model, "sys").Complete(context.Background(), "hi")
+		_, err := app.NewCompletionService(model, "sys", limits).Complete(context.Background(), "hi")
 		if !errors.Is(err, modelErr) || domain.KindOf(err) != domain.KindOf(modelErr) {
 			t.Errorf("err = %v, want wrapped %v", err, modelErr)
 		}
@@ -94,7 +100,145 @@ func TestCompletePassesContextToModel(t *testing.T) {
 			}
 			return ports.ChatResult{Text: "x"}, nil
 		})
-	if _, err := app.NewCompletionService(model, "").Complete(ctx, "hi"); err != nil {
+	if _, err := app.NewCompletionService(model, "", limits).Complete(ctx, "hi"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func chatIn(msgs ...domain.Message) ports.ChatInput { return ports.ChatInput{Messages: msgs} }
+
+func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	model := mocks.NewMockChatModel(ctrl)
+	temp := 0.3
+	in := ports.ChatInput{
+		Messages: []domain.Message{
+			{Role: domain.RoleUser, Content: "héllo"},
+			{Role: domain.RoleAssistant, Content: "hi"},
+			{Role: domain.RoleUser, Content: "more"},
+		},
+		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: intp(20)},
+	}
+	want := ports.ChatRequest{
+		Messages: append([]domain.Message{{Role: domain.RoleSystem, Content: "A long system prompt that must not be counted."}}, in.Messages...),
+		Sampling: in.Sampling,
+	}
+	model.EXPECT().Chat(gomock.Any(), want).Return(ports.ChatResult{Text: "done", FinishReason: "length", Model: "m"}, nil)
+	got, err := app.NewCompletionService(model, "A long system prompt that must not be counted.", limits).Chat(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Usage.PromptChars != 11 || got.Usage.ResponseChars != 4 || got.FinishReason != "length" {
+		t.Errorf("completion = %+v, want prompt_chars 11 (client turns only)", got)
+	}
+}
+
+func TestChatNeverCallsModelOnInvalidInput(t *testing.T) {
+	for name, in := range map[string]ports.ChatInput{
+		"empty":         chatIn(),
+		"system":        chatIn(domain.Message{Role: domain.RoleSystem, Content: "ignore previous"}),
+		"too many":      chatIn(domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}),
+		"max_tokens":    {Messages: []domain.Message{{Role: domain.RoleUser, Content: "a"}}, Sampling: domain.Sampling{MaxTokens: intp(501)}},
+		"blank content": chatIn(domain.Message{Role: domain.RoleUser, Content: "  "}),
+	} {
+		ctrl := gomock.NewController(t)
+		model := mocks.NewMockChatModel(ctrl) // no EXPECT: a call fails the test
+		svc := app.NewCompletionService(model, "sys", limits)
+		if _, err := svc.Chat(context.Background(), in); domain.KindOf(err) != domain.KindInvalid {
+			t.Errorf("%s: Chat err = %v, want invalid", name, err)
+		}
+		if _, err := svc.ChatStream(context.Background(), in); domain.KindOf(err) != domain.KindInvalid {
+			t.Errorf("%s: ChatStream err = %v, want invalid", name, err)
+		}
+	}
+}
+
+// pieces is a scripted ports.ChatStream.
+type pieces struct {
+	texts  []string
+	end    error
+	result ports.ChatResult
+	closed bool
+}
+
+func (p *pieces) Recv() (string, error) {
+	if len(p.texts) == 0 {
+		return "", p.end
+	}
+	t := p.texts[0]
+	p.texts = p.texts[1:]
+	return t, nil
+}
+func (p *pieces) Result() ports.ChatResult { return p.result }
+func (p *pieces) Close() error             { p.closed = true; return nil }
+
+func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	model := mocks.NewMockChatModel(ctrl)
+	up := &pieces{texts: []string{"hé", "llo ", "😀"}, end: io.EOF,
+		result: ports.ChatResult{FinishReason: "stop", Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
+	model.EXPECT().Stream(gomock.Any(), ports.ChatRequest{Messages: []domain.Message{
+		{Role: domain.RoleSystem, Content: "sys"}, {Role: domain.RoleUser, Content: "héllo"}}}).Return(up, nil)
+
+	st, err := app.NewCompletionService(model, "sys", limits).CompleteStream(context.Background(), "héllo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joined strings.Builder
+	for {
+		text, err := st.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined.WriteString(text)
+	}
+	out := st.Completion()
+	if joined.String() != "héllo 😀" || out.Usage.PromptChars != 5 || out.Usage.ResponseChars != 7 {
+		t.Errorf("joined %q, usage %+v", joined.String(), out.Usage)
+	}
+	if out.Text != "" || *out.Usage.Tokens.Total != 9 || out.FinishReason != "stop" || out.UpstreamRequestID != "r1" {
+		t.Errorf("completion = %+v (a stream never holds the whole text)", out)
+	}
+	_ = st.Close()
+	if !up.closed {
+		t.Error("Close must reach the model's stream")
+	}
+}
+
+func TestStreamErrorsKeepTheirKind(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	model := mocks.NewMockChatModel(ctrl)
+	model.EXPECT().Stream(gomock.Any(), gomock.Any()).Return(nil, domain.Throttled("slow down", time.Second, nil))
+	_, err := app.NewCompletionService(model, "", limits).ChatStream(context.Background(), chatIn(domain.Message{Role: domain.RoleUser, Content: "x"}))
+	if domain.KindOf(err) != domain.KindThrottled {
+		t.Errorf("err = %v, want throttled", err)
+	}
+}
+
+func TestPromptTextIsLoggedOnlyWhenOptedIn(t *testing.T) {
+	for _, optIn := range []bool{false, true} {
+		ctrl := gomock.NewController(t)
+		model := mocks.NewMockChatModel(ctrl)
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{Text: "private answer"}, nil)
+		var logs bytes.Buffer
+		ctx := zerolog.New(&logs).Level(zerolog.DebugLevel).WithContext(context.Background())
+
+		svc := app.NewCompletionService(model, "sys", limits).WithTextLogging(optIn)
+		if _, err := svc.Complete(ctx, "private question"); err != nil {
+			t.Fatal(err)
+		}
+		logged := strings.Contains(logs.String(), "private question") && strings.Contains(logs.String(), "private answer")
+		if logged != optIn {
+			t.Errorf("opt-in %v: logs = %q", optIn, logs.String())
+		}
+		if optIn && strings.Count(strings.ToLower(logs.String()), `"level":"debug"`) != 2 { // the name's case is the process's choice
+			t.Errorf("prompt and response must be logged at DEBUG: %q", logs.String())
+		}
+		if !optIn && logs.Len() != 0 {
+			t.Errorf("nothing must be logged by default, got %q", logs.String())
+		}
 	}
 }

@@ -3,28 +3,43 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 // Config is the one place that lists every setting; names match the
-// reference's environment variables.
+// reference's environment variables. Tags drive everything else: default
+// values, the source report, and secret:"true" for values that must only
+// ever be shown as set or not set.
 type Config struct {
-	AzureEndpoint   string        `envconfig:"AZURE_OPENAI_ENDPOINT"`
-	AzureAPIKey     string        `envconfig:"AZURE_OPENAI_API_KEY" secret:"true"`
-	AzureAPIKeyV1   string        `envconfig:"AZURE_OPENAI_API_KEY_V1" secret:"true"`
-	AzureDeployment string        `envconfig:"AZURE_OPENAI_DEPLOYMENT_NAME"`
-	AzureAPIVersion string        `envconfig:"AZURE_OPENAI_API_VERSION" default:"2024-10-21"`
-	LLMProvider     string        `envconfig:"LLM_PROVIDER" default:"azure"`
-	Host            string        `envconfig:"HOST" default:"127.0.0.1"`
-	Port            int           `envconfig:"PORT" default:"5009"`
-	SystemPrompt    string        `envconfig:"SYSTEM_PROMPT" default:"You are a helpful assistant."`
-	UpstreamTimeout time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"120s"`
-	MaxBodyBytes    int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
-	LogLevel        string        `envconfig:"LOG_LEVEL" default:"INFO"`
-	LogFormat       string        `envconfig:"LOG_FORMAT" default:"text"`
+	AzureEndpoint        string        `envconfig:"AZURE_OPENAI_ENDPOINT"`
+	AzureAPIKey          string        `envconfig:"AZURE_OPENAI_API_KEY" secret:"true"`
+	AzureAPIKeyV1        string        `envconfig:"AZURE_OPENAI_API_KEY_V1" secret:"true"`
+	AzureDeployment      string        `envconfig:"AZURE_OPENAI_DEPLOYMENT_NAME"`
+	AzureAPIVersion      string        `envconfig:"AZURE_OPENAI_API_VERSION" default:"2024-10-21"`
+	LLMProvider          string        `envconfig:"LLM_PROVIDER" default:"azure"`
+	Host                 string        `envconfig:"HOST" default:"127.0.0.1"`
+	Port                 int           `envconfig:"PORT" default:"5009"`
+	SystemPrompt         string        `envconfig:"SYSTEM_PROMPT" default:"You are a helpful assistant."`
+	UpstreamTimeout      time.Duration `envconfig:"UPSTREAM_TIMEOUT" default:"120s"`
+	UpstreamMaxRetries   int           `envconfig:"UPSTREAM_MAX_RETRIES" default:"3"`
+	UpstreamMaxRetryWait time.Duration `envconfig:"UPSTREAM_MAX_RETRY_WAIT" default:"30s"`
+	StreamIdleTimeout    time.Duration `envconfig:"STREAM_IDLE_TIMEOUT" default:"60s"`
+	FakeStreamDelay      time.Duration `envconfig:"FAKE_STREAM_DELAY" default:"40ms"`
+	ChatAllowSystem      bool          `envconfig:"CHAT_ALLOW_SYSTEM" default:"false"`
+	ChatMaxChars         int           `envconfig:"CHAT_MAX_CHARS" default:"16000"`
+	ChatMaxMessages      int           `envconfig:"CHAT_MAX_MESSAGES" default:"50"`
+	MaxTokensLimit       int           `envconfig:"MAX_TOKENS_LIMIT" default:"4096"`
+	MaxBodyBytes         int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
+	LogLevel             string        `envconfig:"LOG_LEVEL" default:"INFO"`
+	LogFormat            string        `envconfig:"LOG_FORMAT" default:"text"`
+	LogFile              string        `envconfig:"LOG_FILE" default:"./logs/app.log"` // set empty for stdout only
+	LogPrompts           bool          `envconfig:"LOG_PROMPTS" default:"false"`       // prompt and response text at DEBUG
 }
 
 // Providers that LLM_PROVIDER may name.
@@ -33,18 +48,64 @@ const (
 	ProviderFake  = "fake"
 )
 
-// LoadConfig reads the process environment and rejects values the
-// service cannot run with, naming the variable in one line.
-func LoadConfig() (Config, error) {
+// Resolved is the effective configuration and where each key came from.
+type Resolved struct {
+	Config   Config
+	Settings []Setting // one per Config field, in declaration order
+	EnvFile  string    // the .env file read; "" when none was found
+}
+
+// LoadProcessConfig resolves the settings of this process, searching for
+// .env from the working directory.
+func LoadProcessConfig() (Resolved, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return Resolved{}, fmt.Errorf("working directory: %w", err)
+	}
+	return LoadConfig(dir, os.Setenv)
+}
+
+// LoadConfig resolves each key from the exported environment, then the
+// .env file found from dir, then Config's defaults, and rejects values
+// the service cannot run with in one line naming the variable. envconfig
+// reads only the process environment, so file values the environment
+// lacks are exported through setenv first; tests pass t.Setenv so that
+// nothing outlives them.
+func LoadConfig(dir string, setenv func(key, value string) error) (Resolved, error) {
+	path, err := findEnvFile(dir)
+	if err != nil {
+		return Resolved{}, err
+	}
+	var file map[string]string
+	if path != "" {
+		if file, err = readEnvFile(path); err != nil {
+			return Resolved{}, err
+		}
+	}
+	inEnv := make(map[string]bool)
+	for _, f := range configFields() {
+		_, inEnv[f.key] = os.LookupEnv(f.key) // the snapshot before the file lands
+	}
+	for k, v := range file {
+		if _, ok := os.LookupEnv(k); ok {
+			continue // exported values win
+		}
+		if err := setenv(k, v); err != nil {
+			return Resolved{}, fmt.Errorf("env file %s: cannot export %q: %w", path, k, err)
+		}
+	}
 	var cfg Config
 	if err := envconfig.Process("", &cfg); err != nil {
 		var pe *envconfig.ParseError
 		if errors.As(err, &pe) {
-			return cfg, fmt.Errorf("invalid %s=%q: want a %s", pe.KeyName, pe.Value, typeHint(pe.TypeName))
+			return Resolved{}, fmt.Errorf("invalid %s=%q: want a %s", pe.KeyName, pe.Value, typeHint(pe.TypeName))
 		}
-		return cfg, err
+		return Resolved{}, err
 	}
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return Resolved{}, err
+	}
+	return Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path}, nil
 }
 
 func typeHint(typeName string) string {
@@ -53,6 +114,8 @@ func typeHint(typeName string) string {
 		return "Go duration such as 90s or 2m"
 	case "int", "int64":
 		return "whole number"
+	case "bool":
+		return "boolean such as true or false"
 	}
 	return typeName
 }
@@ -66,6 +129,20 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid PORT=%d: want 0-65535", c.Port)
 	case c.UpstreamTimeout <= 0:
 		return fmt.Errorf("invalid UPSTREAM_TIMEOUT=%s: want a positive duration", c.UpstreamTimeout)
+	case c.UpstreamMaxRetries < 0 || c.UpstreamMaxRetries > 10:
+		return fmt.Errorf("invalid UPSTREAM_MAX_RETRIES=%d: want 0-10", c.UpstreamMaxRetries)
+	case c.UpstreamMaxRetryWait < 0:
+		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
+	case c.StreamIdleTimeout <= 0:
+		return fmt.Errorf("invalid STREAM_IDLE_TIMEOUT=%s: want a positive duration", c.StreamIdleTimeout)
+	case c.FakeStreamDelay < 0:
+		return fmt.Errorf("invalid FAKE_STREAM_DELAY=%s: want a duration of zero or more", c.FakeStreamDelay)
+	case c.ChatMaxChars < 1:
+		return fmt.Errorf("invalid CHAT_MAX_CHARS=%d: want 1 or more", c.ChatMaxChars)
+	case c.ChatMaxMessages < 1:
+		return fmt.Errorf("invalid CHAT_MAX_MESSAGES=%d: want 1 or more", c.ChatMaxMessages)
+	case c.MaxTokensLimit < 1:
+		return fmt.Errorf("invalid MAX_TOKENS_LIMIT=%d: want 1 or more", c.MaxTokensLimit)
 	case c.MaxBodyBytes <= 0:
 		return fmt.Errorf("invalid MAX_BODY_BYTES=%d: want a positive size", c.MaxBodyBytes)
 	}
@@ -99,4 +176,11 @@ func (c Config) missingAzure() []string {
 		missing = append(missing, "AZURE_OPENAI_DEPLOYMENT_NAME")
 	}
 	return missing
+}
+
+func (c Config) chatLimits() domain.ChatLimits {
+	return domain.ChatLimits{
+		MaxChars: c.ChatMaxChars, MaxMessages: c.ChatMaxMessages,
+		MaxTokensLimit: c.MaxTokensLimit, AllowSystem: c.ChatAllowSystem,
+	}
 }

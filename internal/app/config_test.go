@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/aoai-api/aoai-api/internal/domain"
 	"os"
 	"slices"
 	"strings"
@@ -8,26 +9,48 @@ import (
 	"time"
 )
 
-// clearConfigEnv isolates a test from the developer's own environment.
-func clearConfigEnv(t *testing.T) {
-	for _, k := range []string{
-		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_KEY_V1", "AZURE_OPENAI_DEPLOYMENT_NAME",
-		"AZURE_OPENAI_API_VERSION", "LLM_PROVIDER", "HOST", "PORT", "SYSTEM_PROMPT", "UPSTREAM_TIMEOUT",
-		"MAX_BODY_BYTES", "LOG_LEVEL", "LOG_FORMAT",
-	} {
-		t.Setenv(k, "") // restores the original value after the test
-		_ = os.Unsetenv(k)
+// isolate clears every setting (the list comes from Config itself) and
+// ENV_FILE for this test only; t.Setenv restores them afterwards.
+func isolate(t *testing.T) {
+	t.Helper()
+	for _, f := range configFields() {
+		unsetenv(t, f.key)
 	}
+	unsetenv(t, envFileVar)
+}
+
+func unsetenv(t *testing.T, key string) {
+	t.Setenv(key, "") // registers the restore
+	_ = os.Unsetenv(key)
+}
+
+// load resolves the config as Run does, from a fresh empty directory and
+// exporting file values through t.Setenv so none outlive the test.
+func load(t *testing.T) (Resolved, error) {
+	t.Helper()
+	return loadFrom(t, t.TempDir())
+}
+
+func loadFrom(t *testing.T, dir string) (Resolved, error) {
+	t.Helper()
+	return LoadConfig(dir, func(k, v string) error {
+		t.Setenv(k, v)
+		return nil
+	})
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	clearConfigEnv(t)
-	cfg, err := LoadConfig()
+	isolate(t)
+	res, err := load(t)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := res.Config
 	if cfg.AzureAPIVersion != "2024-10-21" || cfg.LLMProvider != "azure" || cfg.Host != "127.0.0.1" ||
-		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second || cfg.SystemPrompt == "" {
+		cfg.Port != 5009 || cfg.UpstreamTimeout != 120*time.Second ||
+		cfg.UpstreamMaxRetries != 3 || cfg.UpstreamMaxRetryWait != 30*time.Second ||
+		cfg.StreamIdleTimeout != time.Minute || cfg.chatLimits() != (domain.ChatLimits{MaxChars: 16000, MaxMessages: 50, MaxTokensLimit: 4096}) || cfg.SystemPrompt == "" ||
+		cfg.LogFile != "./logs/app.log" || cfg.LogPrompts {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	if got := cfg.missingAzure(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
@@ -45,12 +68,19 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"LOG_LEVEL", "loud", `invalid LOG_LEVEL="loud"`},
 		{"LOG_FORMAT", "xml", `invalid LOG_FORMAT="xml"`},
 		{"MAX_BODY_BYTES", "0", "invalid MAX_BODY_BYTES=0"},
+		{"UPSTREAM_MAX_RETRIES", "-1", "invalid UPSTREAM_MAX_RETRIES=-1"},
+		{"STREAM_IDLE_TIMEOUT", "0s", "invalid STREAM_IDLE_TIMEOUT=0s"},
+		{"CHAT_ALLOW_SYSTEM", "maybe", `invalid CHAT_ALLOW_SYSTEM="maybe": want a boolean`},
+		{"CHAT_MAX_MESSAGES", "0", "invalid CHAT_MAX_MESSAGES=0"},
+		{"MAX_TOKENS_LIMIT", "0", "invalid MAX_TOKENS_LIMIT=0"},
+		{"UPSTREAM_MAX_RETRY_WAIT", "-5s", "invalid UPSTREAM_MAX_RETRY_WAIT=-5s"},
+		{"LOG_PROMPTS", "yes", `invalid LOG_PROMPTS="yes": want a boolean`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			clearConfigEnv(t)
+			isolate(t)
 			t.Setenv(tt.key, tt.value)
-			_, err := LoadConfig()
+			_, err := load(t)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("err = %v, want one line starting %q", err, tt.want)
 			}
@@ -60,12 +90,12 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 
 func TestLoadConfigAcceptsPythonLogLevelsAndProviderCase(t *testing.T) {
 	for _, lvl := range []string{"debug", "INFO", "Warning", "WARN", "error", "CRITICAL"} {
-		clearConfigEnv(t)
+		isolate(t)
 		t.Setenv("LOG_LEVEL", lvl)
 		t.Setenv("LLM_PROVIDER", " Fake ")
-		cfg, err := LoadConfig()
-		if err != nil || cfg.LLMProvider != ProviderFake {
-			t.Errorf("LOG_LEVEL=%s: cfg.LLMProvider=%q err=%v", lvl, cfg.LLMProvider, err)
+		res, err := load(t)
+		if err != nil || res.Config.LLMProvider != ProviderFake {
+			t.Errorf("LOG_LEVEL=%s: cfg.LLMProvider=%q err=%v", lvl, res.Config.LLMProvider, err)
 		}
 	}
 }

@@ -37,7 +37,7 @@ func benchConfig() Config {
 // BenchmarkCompletionsHotPath drives the real engine, use case and Azure
 // adapter, logging JSON at INFO to a discarding writer.
 func BenchmarkCompletionsHotPath(b *testing.B) {
-	h, err := newHandler(benchConfig(), zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}})
+	h, err := newHandler(benchConfig(), nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}})
 	if err != nil {
 		b.Fatal(err)
 	}

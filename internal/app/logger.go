@@ -12,21 +12,38 @@ import (
 
 var zerologGlobals sync.Once
 
-// newLogger builds the process logger. Field names follow the reference's
-// JSON example: ts, level, msg.
-func newLogger(w io.Writer, level, format string) zerolog.Logger {
+// newLogger builds the process logger writing every line to each of
+// outs. Field names follow the reference's JSON example: ts, level, msg,
+// with its upper-case level names.
+func newLogger(level, format string, outs ...io.Writer) zerolog.Logger {
 	zerologGlobals.Do(func() {
 		zerolog.TimestampFieldName = "ts"
 		zerolog.MessageFieldName = "msg"
 		zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
 		zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
 		zerolog.DurationFieldUnit = time.Millisecond
+		zerolog.LevelFieldMarshalFunc = pythonLevelName
 	})
 	lvl, _ := parseLevel(level) // validated with the config
+	w := outs[0]
+	if len(outs) > 1 {
+		w = zerolog.MultiLevelWriter(outs...) // one failing output does not silence the others
+	}
 	if f, _ := parseFormat(format); f == "text" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// pythonLevelName writes levels as the reference's logging module does.
+func pythonLevelName(l zerolog.Level) string {
+	switch l {
+	case zerolog.WarnLevel:
+		return "WARNING"
+	case zerolog.FatalLevel:
+		return "CRITICAL"
+	}
+	return strings.ToUpper(l.String())
 }
 
 // parseLevel accepts Python's spellings too, since operators bring them

@@ -17,6 +17,7 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -24,33 +25,52 @@ import (
 // Run is the composition root: the only place that names concrete
 // adapters. It serves until ctx is cancelled.
 func Run(ctx context.Context, stdout io.Writer) error {
-	cfg, err := LoadConfig()
+	res, err := LoadProcessConfig()
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
-	logStartup(log, cfg)
-	h, err := newHandler(cfg, log, newUpstreamClient())
+	cfg := res.Config
+	log, closeLog := openLogger(stdout, cfg)
+	defer closeLog()
+	logStartup(log, res)
+	h, err := newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient())
 	if err != nil {
 		return err
 	}
 	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h, log)
 }
 
-// newHandler wires adapters and use case; upstream is the shared client.
-// The contract is converted to JSON here, once, rather than per request.
-func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) (http.Handler, error) {
+// newHandler wires adapters and use case; upstream is the shared client
+// and settings are what the config diagnostics report. The contract is
+// converted to JSON here, once, rather than per request.
+func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) (http.Handler, error) {
 	docJSON, err := api.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
 	model := newChatModel(cfg, upstream)
-	return httpadapter.NewHandler(log, NewCompletionService(model, cfg.SystemPrompt), httpadapter.Options{
+	svc := NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
+	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Settings:     configInfo(settings),
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
 	}), nil
+}
+
+// configInfo hands the HTTP adapter only what it may show: no secret
+// value reaches it, and an absent key has no value at all.
+func configInfo(settings []Setting) []httpadapter.Setting {
+	out := make([]httpadapter.Setting, 0, len(settings))
+	for _, s := range settings {
+		hs := httpadapter.Setting{Key: s.Key, Source: string(s.Source), Secret: s.Secret, Set: s.Set}
+		if !s.Secret && s.Source != SourceAbsent {
+			hs.Value = &s.Value
+		}
+		out = append(out, hs)
+	}
+	return out
 }
 
 // newChatModel picks the driven adapter named by LLM_PROVIDER. Missing
@@ -58,18 +78,20 @@ func newHandler(cfg Config, log zerolog.Logger, upstream *http.Client) (http.Han
 // a misconfiguration error naming them, as the reference does.
 func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 	if cfg.LLMProvider == ProviderFake {
-		return fake.Model{}
+		return fake.Model{Delay: cfg.FakeStreamDelay}
 	}
 	if missing := cfg.missingAzure(); len(missing) > 0 {
 		return unconfigured{domain.Misconfigured(
 			"Azure OpenAI configuration incomplete: missing " + strings.Join(missing, ", "))}
 	}
 	return azureopenai.New(azureopenai.Config{
-		Endpoint:   cfg.AzureEndpoint,
-		APIKey:     cfg.azureKey(),
-		Deployment: cfg.AzureDeployment,
-		APIVersion: cfg.AzureAPIVersion,
-		Timeout:    cfg.UpstreamTimeout,
+		Endpoint:    cfg.AzureEndpoint,
+		APIKey:      cfg.azureKey(),
+		Deployment:  cfg.AzureDeployment,
+		APIVersion:  cfg.AzureAPIVersion,
+		Timeout:     cfg.UpstreamTimeout,
+		IdleTimeout: cfg.StreamIdleTimeout,
+		Retry:       llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait},
 	}, client)
 }
 
@@ -80,16 +102,8 @@ func (u unconfigured) Chat(context.Context, ports.ChatRequest) (ports.ChatResult
 	return ports.ChatResult{}, u.err
 }
 
-func logStartup(log zerolog.Logger, cfg Config) {
-	ev := log.Info().Str("version", version).Str("provider", cfg.LLMProvider)
-	if cfg.LLMProvider == ProviderAzure {
-		ev = ev.Str("endpoint", cfg.AzureEndpoint).
-			Str("deployment", cfg.AzureDeployment).
-			Str("api_version", cfg.AzureAPIVersion).
-			Bool("api_key_set", cfg.azureKey() != "").
-			Strs("missing", cfg.missingAzure())
-	}
-	ev.Str("upstream_timeout", cfg.UpstreamTimeout.String()).Msg("starting aoai-api")
+func (u unconfigured) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
+	return nil, u.err
 }
 
 // serve listens first so that the bound address (PORT=0 picks a free one)

@@ -19,10 +19,11 @@ type Usage struct {
 
 // Completion is a model's answer together with its usage.
 type Completion struct {
-	Text         string
-	FinishReason string
-	Model        string
-	Usage        Usage
+	Text              string
+	FinishReason      string
+	Model             string
+	Usage             Usage
+	UpstreamRequestID string // the provider's id, for support tickets
 }
 
 // CountChars counts Unicode code points, as the reference's Python len does.

@@ -1,15 +1,22 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Kind classifies a failure so that driving adapters can pick a status
 // without knowing which driven adapter produced it.
 type Kind string
 
 const (
-	KindInvalid       Kind = "invalid"       // the caller's input breaks a rule
-	KindMisconfigured Kind = "misconfigured" // the service lacks settings it needs
-	KindUpstream      Kind = "upstream"      // the model failed or answered badly
+	KindInvalid         Kind = "invalid"          // the caller's input breaks a rule
+	KindContentFiltered Kind = "content_filtered" // the model's safety filter refused the input
+	KindMisconfigured   Kind = "misconfigured"    // the service lacks settings it needs
+	KindUpstream        Kind = "upstream"         // the model failed or answered badly
+	KindThrottled       Kind = "throttled"        // the model's quota is spent for now
+	KindTimeout         Kind = "timeout"          // the model did not answer in time
+	KindCanceled        Kind = "canceled"         // the caller went away first
 )
 
 // Error is the one error type the core speaks. Msg is safe to show a
@@ -18,6 +25,10 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Err  error
+
+	RetryAfter        time.Duration // KindThrottled: when the caller may try again
+	Categories        []string      // KindContentFiltered: which filters fired
+	UpstreamRequestID string        // the model provider's id for support tickets
 }
 
 func (e *Error) Error() string {
@@ -38,6 +49,26 @@ func Misconfigured(msg string) *Error { return &Error{Kind: KindMisconfigured, M
 // Upstream reports a model failure; cause stays out of client responses.
 func Upstream(msg string, cause error) *Error {
 	return &Error{Kind: KindUpstream, Msg: msg, Err: cause}
+}
+
+// Throttled reports a spent quota; retryAfter is the provider's hint.
+func Throttled(msg string, retryAfter time.Duration, cause error) *Error {
+	return &Error{Kind: KindThrottled, Msg: msg, Err: cause, RetryAfter: retryAfter}
+}
+
+// Timeout reports a model that did not answer within the deadline.
+func Timeout(msg string, cause error) *Error {
+	return &Error{Kind: KindTimeout, Msg: msg, Err: cause}
+}
+
+// Canceled reports a caller that left before the answer.
+func Canceled(cause error) *Error {
+	return &Error{Kind: KindCanceled, Msg: "request cancelled by the client", Err: cause}
+}
+
+// ContentFiltered reports input refused by the provider's safety filter.
+func ContentFiltered(categories []string, cause error) *Error {
+	return &Error{Kind: KindContentFiltered, Msg: "The prompt was blocked by the content filter", Err: cause, Categories: categories}
 }
 
 // KindOf returns the Kind of the first *Error in err's chain, or "".

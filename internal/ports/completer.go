@@ -8,9 +8,27 @@ import (
 
 //go:generate go run github.com/golang/mock/mockgen@v1.6.0 -source=completer.go -destination=mocks/completer.go -package=mocks
 
-// Completer is the driving port: the completion use case that HTTP calls.
-// It returns *domain.Error of KindInvalid for bad input, and passes on the
-// ChatModel's KindUpstream or KindMisconfigured errors.
+// ChatInput is a client conversation: user and assistant turns, and
+// optionally sampling parameters.
+type ChatInput struct {
+	Messages []domain.Message
+	domain.Sampling
+}
+
+// Completer is the driving port: the use cases that HTTP calls. Methods
+// return *domain.Error of KindInvalid for bad input, and pass on the
+// ChatModel's error kinds.
 type Completer interface {
 	Complete(ctx context.Context, prompt string) (domain.Completion, error)
+	CompleteStream(ctx context.Context, prompt string) (CompletionStream, error)
+	Chat(ctx context.Context, in ChatInput) (domain.Completion, error)
+	ChatStream(ctx context.Context, in ChatInput) (CompletionStream, error)
+}
+
+// CompletionStream is a ChatStream seen from the driving side: after
+// io.EOF, Completion carries usage counted over the streamed text.
+type CompletionStream interface {
+	Recv() (string, error)
+	Completion() domain.Completion
+	Close() error
 }

@@ -1,144 +1,85 @@
 // Package azureopenai fulfils ports.ChatModel with the Azure OpenAI REST
-// API over plain net/http, without an SDK.
+// API over plain net/http, without an SDK: classic deployment URLs or the
+// v1 surface, with an api-key or a Microsoft Entra ID token.
 package azureopenai
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// maxResponseBytes bounds what a misbehaving upstream can make us read.
-const maxResponseBytes = 8 << 20
+// APIVersionV1 selects the v1 surface, which takes no dated version.
+const APIVersionV1 = "v1"
 
 // Config is what the adapter needs; the composition root fills it.
 type Config struct {
-	Endpoint   string // https://{resource}.openai.azure.com, trailing slash tolerated
-	APIKey     string
-	Deployment string
-	APIVersion string
-	Timeout    time.Duration // whole call; 0 means the caller's context only
+	Endpoint    string // https://{resource}.openai.azure.com, trailing slash tolerated
+	Deployment  string
+	APIVersion  string                 // a dated version, or "v1"
+	APIKey      string                 // used when Credential is nil
+	Credential  azcore.TokenCredential // Entra ID; replaces the key
+	Now         func() time.Time       // token expiry clock; nil means time.Now
+	Timeout     time.Duration          // whole call, retries included; for a stream, up to its first choice
+	IdleTimeout time.Duration          // longest gap between stream events
+	Retry       llmhttp.Policy
 }
 
 // Client calls one deployment. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	url  string
-	http *http.Client
+	*llmhttp.ChatClient
 }
 
-var _ ports.ChatModel = (*Client)(nil)
+var _ ports.ChatModel = Client{}
 
-// New builds the deployment URL once; hc is the process's shared client.
-func New(cfg Config, hc *http.Client) *Client {
-	u := strings.TrimRight(cfg.Endpoint, "/") + "/openai/deployments/" + url.PathEscape(cfg.Deployment) +
-		"/chat/completions?api-version=" + url.QueryEscape(cfg.APIVersion)
-	return &Client{cfg: cfg, url: u, http: hc}
+// New builds the URL once; hc is the process's shared client.
+func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
+	base := strings.TrimRight(cfg.Endpoint, "/") + "/openai"
+	ep := llmhttp.Endpoint{Timeout: cfg.Timeout, IdleTimeout: cfg.IdleTimeout}
+	if cfg.APIVersion == APIVersionV1 {
+		ep.URL, ep.Model = base+"/v1/chat/completions", cfg.Deployment // v1 names the deployment in the body
+	} else {
+		ep.URL = base + "/deployments/" + url.PathEscape(cfg.Deployment) + "/chat/completions?api-version=" + url.QueryEscape(cfg.APIVersion)
+	}
+	ep.Authorize = authorizer(cfg)
+	target := llmhttp.Target{
+		Name:             "Azure OpenAI",
+		ResourceKind:     "deployment",
+		Resource:         cfg.Deployment,
+		RequestIDHeaders: []string{"apim-request-id", "x-request-id"},
+		Filtered:         contentFilterCategories,
+	}
+	return Client{llmhttp.NewChatClient(llmhttp.New(hc, cfg.Retry, target, opts...), ep)}
 }
 
-// Chat sends one chat completion. Every failure is a KindUpstream error
-// whose message is safe for clients and whose cause is kept for logs.
-func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
-	if c.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
+// authorizer sends exactly one credential, as the spec's security
+// schemes are alternatives, plus our correlation id for Azure support.
+func authorizer(cfg Config) func(context.Context, http.Header) error {
+	var tokens *tokenCache
+	if cfg.Credential != nil {
+		tokens = newTokenCache(cfg.Credential, cfg.Now)
 	}
-	body, err := json.Marshal(toWire(req))
-	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("could not encode the upstream request", err)
+	return func(ctx context.Context, h http.Header) error {
+		if id := domain.CorrelationID(ctx); id != "" {
+			h.Set("x-ms-client-request-id", id)
+		}
+		if tokens == nil {
+			h.Set("api-key", cfg.APIKey)
+			return nil
+		}
+		tok, err := tokens.get(ctx)
+		if err != nil {
+			return err
+		}
+		h.Set("Authorization", "Bearer "+tok)
+		return nil
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("could not build the upstream request", err)
-	}
-	httpReq.Header.Set("Content-Type", "application/json")
-	httpReq.Header.Set("Accept", "application/json")
-	httpReq.Header.Set("api-key", c.cfg.APIKey)
-
-	start := time.Now()
-	resp, err := c.http.Do(httpReq)
-	if err != nil {
-		c.logCall(ctx, 0, start, nil)
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI is unreachable", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	c.logCall(ctx, resp.StatusCode, start, resp.Header)
-	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI response was cut short", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return ports.ChatResult{}, domain.Upstream(
-			fmt.Sprintf("Azure OpenAI returned status %d", resp.StatusCode), upstreamCause(resp.StatusCode, raw))
-	}
-	return parseResponse(raw)
-}
-
-func toWire(req ports.ChatRequest) wireRequest {
-	msgs := make([]wireMessage, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = wireMessage{Role: string(m.Role), Content: m.Content}
-	}
-	return wireRequest{Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}
-}
-
-func parseResponse(raw []byte) (ports.ChatResult, error) {
-	var w wireResponse
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI returned a malformed response", err)
-	}
-	if len(w.Choices) == 0 {
-		return ports.ChatResult{}, domain.Upstream("Azure OpenAI returned no choices", errors.New("empty choices"))
-	}
-	ch := w.Choices[0]
-	res := ports.ChatResult{FinishReason: ch.FinishReason, Model: w.Model}
-	if ch.Message.Content != nil {
-		res.Text = *ch.Message.Content
-	}
-	if u := w.Usage; u != nil {
-		res.Tokens = domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
-	}
-	return res, nil
-}
-
-// upstreamCause keeps Azure's own code and message for the logs.
-func upstreamCause(status int, raw []byte) error {
-	var w wireError
-	if json.Unmarshal(raw, &w) == nil && (w.Error.Code != "" || w.Error.Message != "") {
-		return fmt.Errorf("status %d: %s: %s", status, w.Error.Code, w.Error.Message)
-	}
-	return fmt.Errorf("status %d", status)
-}
-
-func (c *Client) logCall(ctx context.Context, status int, start time.Time, h http.Header) {
-	zerolog.Ctx(ctx).Info().
-		Str("deployment", c.cfg.Deployment).
-		Int("upstream_status", status).
-		Float64("upstream_latency_ms", float64(time.Since(start).Microseconds())/1000).
-		Str("upstream_request_id", requestID(h)).
-		Msg("upstream call")
-}
-
-// requestID prefers Microsoft's support id over the generic one.
-func requestID(h http.Header) string {
-	if h == nil {
-		return ""
-	}
-	if id := h.Get("apim-request-id"); id != "" {
-		return id
-	}
-	return h.Get("x-request-id")
 }

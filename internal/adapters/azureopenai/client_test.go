@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -20,7 +22,7 @@ const okBody = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model
  "choices":[{"index":0,"message":{"role":"assistant","content":"Hello back"},"finish_reason":"stop"}],
  "usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}`
 
-func newClient(t *testing.T, h http.HandlerFunc) *azureopenai.Client {
+func newClient(t *testing.T, h http.HandlerFunc) azureopenai.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -36,7 +38,7 @@ func chatReq() ports.ChatRequest {
 			{Role: domain.RoleSystem, Content: "sys"},
 			{Role: domain.RoleUser, Content: "héllo"},
 		},
-		Temperature: &temp, MaxTokens: &maxTok,
+		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: &maxTok},
 	}
 }
 
@@ -114,42 +116,105 @@ func TestChatNullContentIsEmptyText(t *testing.T) {
 	}
 }
 
-func TestChatFailuresAreUpstreamErrors(t *testing.T) {
+func TestChatFailuresMapToDomainKinds(t *testing.T) {
 	tests := []struct {
 		name   string
 		status int
 		body   string
+		kind   domain.Kind
 		msg    string
 	}{
-		{"500", 500, `{"error":{"code":"InternalServerError","message":"boom"}}`, "status 500"},
-		{"401", 401, `{"error":{"code":"401","message":"Access denied due to invalid subscription key"}}`, "status 401"},
-		{"404 deployment", 404, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}`, "status 404"},
-		{"429", 429, `{"error":{"code":"429","message":"Rate limit"}}`, "status 429"},
-		{"non-json error", 503, `<html>Service Unavailable</html>`, "status 503"},
-		{"malformed 200", 200, `{"choices":[`, "malformed"},
-		{"not an object", 200, `"hello"`, "malformed"},
-		{"empty 200", 200, ``, "malformed"},
-		{"empty choices", 200, `{"model":"m","choices":[]}`, "no choices"},
+		{"500", 500, `{"error":{"code":"InternalServerError","message":"boom"}}`, domain.KindUpstream, "status 500"},
+		{"other 400", 400, `{"error":{"code":"BadRequest","message":"max_tokens too large"}}`, domain.KindUpstream, "rejected the request"},
+		{"401", 401, `{"error":{"code":"401","message":"Access denied due to invalid subscription key"}}`, domain.KindUpstream, "upstream authentication failed"},
+		{"403", 403, `{"error":{"code":"Forbidden","message":"Public access is disabled"}}`, domain.KindUpstream, "upstream authentication failed"},
+		{"404 deployment", 404, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}`, domain.KindUpstream, `deployment not found: "my deploy"`},
+		{"429", 429, `{"error":{"code":"429","message":"Rate limit"}}`, domain.KindThrottled, "rate limiting"},
+		{"non-json error", 503, `<html>Service Unavailable</html>`, domain.KindUpstream, "status 503"},
+		{"malformed 200", 200, `{"choices":[`, domain.KindUpstream, "malformed"},
+		{"not an object", 200, `"hello"`, domain.KindUpstream, "malformed"},
+		{"empty 200", 200, ``, domain.KindUpstream, "malformed"},
+		{"empty choices", 200, `{"model":"m","choices":[]}`, domain.KindUpstream, "no choices"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("apim-request-id", "apim-42")
 				w.WriteHeader(tt.status)
 				_, _ = io.WriteString(w, tt.body)
 			})
 			_, err := c.Chat(context.Background(), chatReq())
-			if domain.KindOf(err) != domain.KindUpstream {
-				t.Fatalf("kind = %q (err %v), want upstream", domain.KindOf(err), err)
-			}
 			var de *domain.Error
-			_ = errors.As(err, &de)
+			if !errors.As(err, &de) || de.Kind != tt.kind {
+				t.Fatalf("err = %v, want kind %q", err, tt.kind)
+			}
 			if !strings.Contains(de.Msg, tt.msg) {
 				t.Errorf("msg = %q, want %q", de.Msg, tt.msg)
+			}
+			if tt.status != 200 && de.UpstreamRequestID != "apim-42" {
+				t.Errorf("upstream request id = %q", de.UpstreamRequestID)
 			}
 			if strings.Contains(err.Error(), "test-key") {
 				t.Error("the key leaked into an error")
 			}
 		})
+	}
+}
+
+func TestChatContentFilterBothSpellings(t *testing.T) {
+	tests := []struct{ name, body string }{
+		{"observed innererror", `{"error":{"code":"content_filter","message":"The response was filtered","param":"prompt","type":null,"status":400,
+			"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"medium"},
+			"self_harm":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"high"}}}}}`},
+		{"spec inner_error", `{"error":{"code":"BadRequest","message":"filtered",
+			"inner_error":{"code":"ResponsibleAIPolicyViolation","content_filter_results":{"violence":{"filtered":true,"severity":"high"},
+			"hate":{"filtered":true,"severity":"low"},"sexual":{"filtered":false,"severity":"safe"}}}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(400)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			_, err := c.Chat(context.Background(), chatReq())
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Kind != domain.KindContentFiltered {
+				t.Fatalf("err = %v, want content_filtered", err)
+			}
+			if strings.Join(de.Categories, ",") != "hate,violence" {
+				t.Errorf("categories = %v, want [hate violence]", de.Categories)
+			}
+			if de.Msg != "The prompt was blocked by the content filter" {
+				t.Errorf("msg = %q", de.Msg)
+			}
+		})
+	}
+}
+
+func TestChatContentFilterCodeWithoutInnerError(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		_, _ = io.WriteString(w, `{"error":{"code":"content_filter","message":"filtered"}}`)
+	})
+	_, err := c.Chat(context.Background(), chatReq())
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindContentFiltered || de.Categories == nil || len(de.Categories) != 0 {
+		t.Fatalf("err = %v, want content_filtered with an empty category list", err)
+	}
+}
+
+func TestChatForwardsCorrelationIDAndReturnsUpstreamID(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get("x-ms-client-request-id"); got != "corr-7" {
+			t.Errorf("x-ms-client-request-id = %q", got)
+		}
+		w.Header().Set("x-request-id", "xr-1")
+		w.Header().Set("apim-request-id", "apim-1")
+		_, _ = io.WriteString(w, okBody)
+	})
+	res, err := c.Chat(domain.WithCorrelationID(context.Background(), "corr-7"), chatReq())
+	if err != nil || res.UpstreamRequestID != "apim-1" {
+		t.Errorf("res = %+v, err = %v; want apim-request-id preferred", res, err)
 	}
 }
 
@@ -175,7 +240,127 @@ func TestChatTimeoutBoundsTheCall(t *testing.T) {
 	t.Cleanup(func() { close(release); srv.Close() })
 	c := azureopenai.New(azureopenai.Config{Endpoint: srv.URL, APIKey: "k", Deployment: "d", APIVersion: "v", Timeout: 50 * time.Millisecond}, srv.Client())
 	_, err := c.Chat(context.Background(), chatReq())
-	if domain.KindOf(err) != domain.KindUpstream || !strings.Contains(err.Error(), "deadline") {
-		t.Errorf("err = %v, want an upstream error caused by the deadline", err)
+	if domain.KindOf(err) != domain.KindTimeout || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want a timeout caused by the deadline", err)
+	}
+}
+
+func newRetryingClient(t *testing.T, h http.HandlerFunc) (azureopenai.Client, *[]time.Duration) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	var waits []time.Duration
+	now := time.Now()
+	clock := func() time.Time { return now }
+	sleep := func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		now = now.Add(d)
+		return ctx.Err()
+	}
+	c := azureopenai.New(azureopenai.Config{
+		Endpoint: srv.URL, APIKey: "test-key", Deployment: "d", APIVersion: "2024-10-21", Timeout: time.Minute,
+		Retry: llmhttp.Policy{MaxRetries: 3, MaxRetryWait: 30 * time.Second},
+	}, srv.Client(), llmhttp.WithClock(clock, sleep))
+	return c, &waits
+}
+
+func TestChatRetriesTransientFailureThenSucceeds(t *testing.T) {
+	var calls atomic.Int32
+	c, waits := newRetryingClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("retry-after-ms", "250")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = io.WriteString(w, okBody)
+	})
+	res, err := c.Chat(context.Background(), chatReq())
+	if err != nil || res.Text != "Hello back" {
+		t.Fatalf("res = %+v, err = %v", res, err)
+	}
+	if calls.Load() != 2 || len(*waits) != 1 || (*waits)[0] != 250*time.Millisecond {
+		t.Errorf("calls = %d, waits = %v", calls.Load(), *waits)
+	}
+}
+
+func TestChatDoesNotRetryMalformedSuccess(t *testing.T) {
+	for _, body := range []string{``, `{"choices":[`, `{"choices":[]}`} {
+		var calls atomic.Int32
+		c, _ := newRetryingClient(t, func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			_, _ = io.WriteString(w, body)
+		})
+		if _, err := c.Chat(context.Background(), chatReq()); domain.KindOf(err) != domain.KindUpstream || calls.Load() != 1 {
+			t.Errorf("body %q: err = %v, calls = %d; want one call and an upstream error", body, err, calls.Load())
+		}
+	}
+}
+
+func TestStreamAsksForStreamingWithUsage(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var body map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &body)
+		if string(body["stream"]) != "true" || string(body["stream_options"]) != `{"include_usage":true}` {
+			t.Errorf("body = %s", raw)
+		}
+		if r.Header.Get("Accept") != "text/event-stream" || r.Header.Get("api-key") != "test-key" {
+			t.Errorf("headers = %v", r.Header)
+		}
+		w.Header().Set("apim-request-id", "apim-s")
+		_, _ = io.WriteString(w, "data: {\"choices\":[],\"prompt_filter_results\":[]}\n\n"+
+			"data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"+
+			"data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n"+
+			"data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"+
+			"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1,\"total_tokens\":6}}\n\n"+
+			"data: [DONE]\n\n")
+	})
+	st, err := c.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	text, err := st.Recv()
+	if err != nil || text != "Hi" {
+		t.Fatalf("Recv = %q, %v", text, err)
+	}
+	if _, err := st.Recv(); err != io.EOF {
+		t.Fatalf("end = %v", err)
+	}
+	if r := st.Result(); r.FinishReason != "stop" || *r.Tokens.Total != 6 || r.UpstreamRequestID != "apim-s" {
+		t.Errorf("result = %+v", r)
+	}
+}
+
+func TestV1SurfaceNamesTheDeploymentInTheBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/openai/v1/chat/completions" || r.URL.RawQuery != "" {
+			t.Errorf("url = %s", r.URL)
+		}
+		var body map[string]json.RawMessage
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if string(body["model"]) != `"my-deploy"` || r.Header.Get("api-key") != "k" {
+			t.Errorf("model = %s, api-key = %q", body["model"], r.Header.Get("api-key"))
+		}
+		_, _ = io.WriteString(w, okBody)
+	}))
+	defer srv.Close()
+	c := azureopenai.New(azureopenai.Config{Endpoint: srv.URL + "/", APIKey: "k", Deployment: "my-deploy", APIVersion: "v1"}, srv.Client())
+	if _, err := c.Chat(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClassicSurfaceSendsNoModel(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]json.RawMessage
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if _, ok := body["model"]; ok {
+			t.Error("the classic surface names the deployment in the path, not the body")
+		}
+		_, _ = io.WriteString(w, okBody)
+	})
+	if _, err := c.Chat(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
 	}
 }

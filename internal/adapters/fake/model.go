@@ -4,6 +4,9 @@ package fake
 
 import (
 	"context"
+	"io"
+	"strings"
+	"time"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
@@ -13,21 +16,33 @@ import (
 // fake answer for Azure's.
 const ModelName = "offline-fake"
 
-// Model answers deterministically from the last user message.
-type Model struct{}
+// Model answers deterministically from the last user message. Delay is
+// the pause before each streamed word, so frontends see a real stream.
+type Model struct {
+	Delay time.Duration
+}
 
 var _ ports.ChatModel = Model{}
 
-// Chat never fails: the offline model has no upstream to lose.
+// Chat never fails on its own: the offline model has no upstream to lose.
 func (Model) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
 	if err := ctx.Err(); err != nil {
-		return ports.ChatResult{}, domain.Upstream("request cancelled", err)
+		return ports.ChatResult{}, domain.Canceled(err)
 	}
-	return ports.ChatResult{
-		Text:         "[offline] This reply comes from the fake model; no Azure OpenAI call was made. You said: " + lastUser(req.Messages),
-		FinishReason: "stop",
-		Model:        ModelName,
-	}, nil
+	return ports.ChatResult{Text: answer(req.Messages), FinishReason: "stop", Model: ModelName}, nil
+}
+
+// Stream sends the same answer as Chat, a word at a time.
+func (m Model) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, domain.Canceled(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	return &stream{ctx: ctx, cancel: cancel, rest: answer(req.Messages), delay: m.Delay}, nil
+}
+
+func answer(msgs []domain.Message) string {
+	return "[offline] This reply comes from the fake model; no Azure OpenAI call was made. You said: " + lastUser(msgs)
 }
 
 func lastUser(msgs []domain.Message) string {
@@ -37,4 +52,55 @@ func lastUser(msgs []domain.Message) string {
 		}
 	}
 	return ""
+}
+
+type stream struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	rest   string
+	delay  time.Duration
+}
+
+// Recv returns the next word with the space before it, so the pieces
+// join to exactly the Chat text.
+func (s *stream) Recv() (string, error) {
+	if s.rest == "" {
+		return "", io.EOF
+	}
+	if err := s.wait(); err != nil {
+		return "", err
+	}
+	n := strings.IndexByte(s.rest[1:], ' ') + 1
+	if n == 0 {
+		n = len(s.rest)
+	}
+	word := s.rest[:n]
+	s.rest = s.rest[n:]
+	return word, nil
+}
+
+func (s *stream) wait() error {
+	if s.delay <= 0 {
+		if err := s.ctx.Err(); err != nil {
+			return domain.Canceled(err)
+		}
+		return nil
+	}
+	t := time.NewTimer(s.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-s.ctx.Done():
+		return domain.Canceled(s.ctx.Err())
+	}
+}
+
+func (s *stream) Result() ports.ChatResult {
+	return ports.ChatResult{FinishReason: "stop", Model: ModelName}
+}
+
+func (s *stream) Close() error {
+	s.cancel()
+	return nil
 }

@@ -24,36 +24,55 @@ type completionBody struct {
 	Model        string    `json:"model"`
 }
 
+type promptRequest struct {
+	Prompt string `json:"prompt"`
+}
+
 func handleCompletions(svc ports.Completer, maxBody int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var req struct {
-			Prompt string `json:"prompt"`
-		}
+		var req promptRequest
 		if err := decodeJSON(c, maxBody, &req); err != nil {
 			writeError(c, err)
 			return
 		}
 		out, err := svc.Complete(c.Request.Context(), req.Prompt) // the request ctx, never *gin.Context
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, toCompletionBody(out))
+		writeCompletion(c, out, err)
 	}
 }
 
+func handleCompletionsStream(svc ports.Completer, opts Options) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var req promptRequest
+		if err := decodeJSON(c, opts.MaxBodyBytes, &req); err != nil {
+			writeError(c, err)
+			return
+		}
+		st, err := svc.CompleteStream(c.Request.Context(), req.Prompt)
+		serveStream(c, st, err, opts)
+	}
+}
+
+func writeCompletion(c *gin.Context, out domain.Completion, err error) {
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if out.UpstreamRequestID != "" {
+		c.Header(headerUpstreamRequestID, out.UpstreamRequestID)
+	}
+	c.JSON(http.StatusOK, toCompletionBody(out))
+}
+
 func toCompletionBody(out domain.Completion) completionBody {
-	u := out.Usage
-	return completionBody{
-		Response: out.Text,
-		Usage: usageBody{
-			PromptChars:      u.PromptChars,
-			ResponseChars:    u.ResponseChars,
-			PromptTokens:     u.Tokens.Prompt,
-			CompletionTokens: u.Tokens.Completion,
-			TotalTokens:      u.Tokens.Total,
-		},
-		FinishReason: out.FinishReason,
-		Model:        out.Model,
+	return completionBody{Response: out.Text, Usage: toUsageBody(out.Usage), FinishReason: out.FinishReason, Model: out.Model}
+}
+
+func toUsageBody(u domain.Usage) usageBody {
+	return usageBody{
+		PromptChars:      u.PromptChars,
+		ResponseChars:    u.ResponseChars,
+		PromptTokens:     u.Tokens.Prompt,
+		CompletionTokens: u.Tokens.Completion,
+		TotalTokens:      u.Tokens.Total,
 	}
 }

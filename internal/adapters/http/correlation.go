@@ -4,6 +4,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 const (
@@ -24,7 +26,8 @@ func correlate(log zerolog.Logger) gin.HandlerFunc {
 		c.Set(correlationKey, id)
 		c.Header(headerRequestID, id)
 		l := log.With().Str(correlationKey, id).Logger()
-		c.Request = c.Request.WithContext(l.WithContext(c.Request.Context()))
+		ctx := domain.WithCorrelationID(l.WithContext(c.Request.Context()), id)
+		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
 }

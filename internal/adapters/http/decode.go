@@ -82,6 +82,9 @@ func jsonType(t reflect.Type) string {
 		return "an object"
 	case reflect.Pointer:
 		return jsonType(t.Elem())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
 	}
 	return "a number"
 }

@@ -2,7 +2,9 @@ package http
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -12,10 +14,20 @@ import (
 
 // statusByKind is the one table from domain kinds to HTTP statuses.
 var statusByKind = map[domain.Kind]int{
-	domain.KindInvalid:       http.StatusBadRequest,
-	domain.KindUpstream:      http.StatusBadGateway,
-	domain.KindMisconfigured: http.StatusInternalServerError,
+	domain.KindInvalid:         http.StatusBadRequest,
+	domain.KindContentFiltered: http.StatusBadRequest,
+	domain.KindMisconfigured:   http.StatusInternalServerError,
+	domain.KindUpstream:        http.StatusBadGateway,
+	domain.KindThrottled:       http.StatusTooManyRequests,
+	domain.KindTimeout:         http.StatusGatewayTimeout,
+	domain.KindCanceled:        statusClientClosed,
 }
+
+// statusClientClosed is nginx's code for a client that left first; no
+// client sees it, but logs and metrics tell it apart from our failures.
+const statusClientClosed = 499
+
+const headerUpstreamRequestID = "X-Upstream-Request-ID"
 
 // statusError is a failure of the HTTP exchange itself (media type, size,
 // routing), which the domain knows nothing about.
@@ -33,24 +45,46 @@ var (
 )
 
 type errorBody struct {
-	Error         string `json:"error"`
-	CorrelationID string `json:"correlation_id"`
+	Error             string   `json:"error"`
+	CorrelationID     string   `json:"correlation_id"`
+	UpstreamRequestID string   `json:"upstream_request_id,omitempty"`
+	Categories        []string `json:"categories,omitempty"`
 }
 
 // writeError answers with the shared error shape. Anything it does not
 // recognise is a masked 500; the detail goes to the log only.
 func writeError(c *gin.Context, err error) {
-	status, msg := errInternal.status, errInternal.msg
+	status, body, de := describeError(c, err)
+	if de != nil && de.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+	}
+	if body.UpstreamRequestID != "" {
+		c.Header(headerUpstreamRequestID, body.UpstreamRequestID)
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// describeError picks the status and body for err and logs what a client
+// is not shown. Streams use it too, for their error events.
+func describeError(c *gin.Context, err error) (int, errorBody, *domain.Error) {
+	body := errorBody{Error: errInternal.msg, CorrelationID: correlationID(c)}
+	status := errInternal.status
 	var se *statusError
 	var de *domain.Error
 	switch {
 	case errors.As(err, &se):
-		status, msg = se.status, se.msg
+		status, body.Error = se.status, se.msg
 	case errors.As(err, &de) && statusByKind[de.Kind] != 0:
-		status, msg = statusByKind[de.Kind], de.Msg
+		status, body.Error = statusByKind[de.Kind], de.Msg
+		body.UpstreamRequestID, body.Categories = de.UpstreamRequestID, de.Categories
+	default:
+		de = nil
 	}
+	log := zerolog.Ctx(c.Request.Context())
 	if status >= http.StatusInternalServerError {
-		zerolog.Ctx(c.Request.Context()).Error().Err(err).Int("status", status).Msg("request failed")
+		log.Error().Err(err).Int("status", status).Msg("request failed")
+	} else if de != nil && de.Err != nil {
+		log.Warn().Err(err).Int("status", status).Msg("request failed")
 	}
-	c.AbortWithStatusJSON(status, errorBody{Error: msg, CorrelationID: correlationID(c)})
+	return status, body, de
 }

@@ -4,6 +4,8 @@
 package http
 
 import (
+	"time"
+
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 
@@ -13,15 +15,29 @@ import (
 // Options are the adapter's typed settings.
 type Options struct {
 	Version      string
-	MaxBodyBytes int64  // larger JSON bodies get 413
-	OpenAPIYAML  []byte // the contract, served at /api/openapi.yaml
-	OpenAPIJSON  []byte // the same document as JSON, converted once at start-up
+	MaxBodyBytes int64     // larger JSON bodies get 413
+	Settings     []Setting // what GET /api/config/info reports
+	OpenAPIYAML  []byte    // the contract, served at /api/openapi.yaml
+	OpenAPIJSON  []byte    // the same document as JSON, converted once at start-up
+
+	// KeepAlive is the comment interval before a stream's first token,
+	// so ingress idle timeouts do not cut a slow start.
+	KeepAlive time.Duration
+	// WriteTimeout bounds each write to a client; streams get a fresh
+	// deadline per event instead of one for the whole response.
+	WriteTimeout time.Duration
 }
 
 // NewHandler builds the engine with every route and middleware. The
 // welcome page lists the engine's Routes(), and the contract tests
 // compare that list with the OpenAPI document's operations.
 func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engine {
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 15 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.RedirectTrailingSlash = false // no route answers with a redirect

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang/mock/gomock"
 	"github.com/rs/zerolog"
@@ -306,4 +307,71 @@ func TestServesTheContractItIsGiven(t *testing.T) {
 			t.Errorf("%s: no X-Request-ID", tt.path)
 		}
 	}
+}
+
+func TestUpstreamFailureMapping(t *testing.T) {
+	filtered := domain.ContentFiltered([]string{"hate", "violence"}, errors.New("azure said no"))
+	filtered.UpstreamRequestID = "apim-1"
+	throttled := domain.Throttled("rate limited", 37*time.Second+100*time.Millisecond, nil)
+	throttled.UpstreamRequestID = "apim-2"
+	tests := []struct {
+		name       string
+		err        error
+		status     int
+		retryAfter string
+		upstreamID string
+		categories string
+	}{
+		{"content filter", filtered, 400, "", "apim-1", `["hate","violence"]`},
+		{"throttled", throttled, 429, "38", "apim-2", ""},
+		{"timeout", domain.Timeout("Azure OpenAI did not answer in time", context.DeadlineExceeded), 504, "", "", ""},
+		{"auth", domain.Upstream("upstream authentication failed", errors.New("401")), 502, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, svc, _ := newEngine(t)
+			svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{}, tt.err)
+			rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`)
+			if rec.Code != tt.status {
+				t.Errorf("status = %d, want %d", rec.Code, tt.status)
+			}
+			if got := rec.Header().Get("Retry-After"); got != tt.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retryAfter)
+			}
+			if got := rec.Header().Get("X-Upstream-Request-ID"); got != tt.upstreamID {
+				t.Errorf("X-Upstream-Request-ID = %q, want %q", got, tt.upstreamID)
+			}
+			m := decode(t, rec)
+			if id, _ := m["upstream_request_id"].(string); id != tt.upstreamID {
+				t.Errorf("upstream_request_id = %v, want %q", m["upstream_request_id"], tt.upstreamID)
+			}
+			cats, _ := json.Marshal(m["categories"])
+			if tt.categories != "" && string(cats) != tt.categories {
+				t.Errorf("categories = %s, want %s", cats, tt.categories)
+			}
+			if tt.categories == "" && m["categories"] != nil {
+				t.Errorf("categories present: %s", cats)
+			}
+		})
+	}
+}
+
+func TestUpstreamRequestIDOnSuccess(t *testing.T) {
+	h, svc, _ := newEngine(t)
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Text: "y", UpstreamRequestID: "apim-ok"}, nil)
+	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`)
+	if got := rec.Header().Get("X-Upstream-Request-ID"); got != "apim-ok" {
+		t.Errorf("X-Upstream-Request-ID = %q", got)
+	}
+}
+
+func TestCorrelationIDReachesTheUseCaseContext(t *testing.T) {
+	h, svc, _ := newEngine(t)
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).DoAndReturn(func(ctx context.Context, _ string) (domain.Completion, error) {
+		if got := domain.CorrelationID(ctx); got != "corr-1" {
+			t.Errorf("CorrelationID(ctx) = %q", got)
+		}
+		return domain.Completion{}, nil
+	})
+	do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "X-Request-ID", "corr-1")
 }

@@ -15,6 +15,10 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/api", home)
 	e.GET("/api/", home)
 	e.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
+	e.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
+	e.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
+	e.POST("/api/chat/stream", handleChatStream(svc, opts))
+	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
 	e.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
 	e.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
 

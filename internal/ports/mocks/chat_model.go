@@ -49,3 +49,84 @@ func (mr *MockChatModelMockRecorder) Chat(ctx, req interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Chat", reflect.TypeOf((*MockChatModel)(nil).Chat), ctx, req)
 }
+
+// Stream mocks base method.
+func (m *MockChatModel) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Stream", ctx, req)
+	ret0, _ := ret[0].(ports.ChatStream)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Stream indicates an expected call of Stream.
+func (mr *MockChatModelMockRecorder) Stream(ctx, req interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Stream", reflect.TypeOf((*MockChatModel)(nil).Stream), ctx, req)
+}
+
+// MockChatStream is a mock of ChatStream interface.
+type MockChatStream struct {
+	ctrl     *gomock.Controller
+	recorder *MockChatStreamMockRecorder
+}
+
+// MockChatStreamMockRecorder is the mock recorder for MockChatStream.
+type MockChatStreamMockRecorder struct {
+	mock *MockChatStream
+}
+
+// NewMockChatStream creates a new mock instance.
+func NewMockChatStream(ctrl *gomock.Controller) *MockChatStream {
+	mock := &MockChatStream{ctrl: ctrl}
+	mock.recorder = &MockChatStreamMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockChatStream) EXPECT() *MockChatStreamMockRecorder {
+	return m.recorder
+}
+
+// Close mocks base method.
+func (m *MockChatStream) Close() error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Close")
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Close indicates an expected call of Close.
+func (mr *MockChatStreamMockRecorder) Close() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Close", reflect.TypeOf((*MockChatStream)(nil).Close))
+}
+
+// Recv mocks base method.
+func (m *MockChatStream) Recv() (string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Recv")
+	ret0, _ := ret[0].(string)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Recv indicates an expected call of Recv.
+func (mr *MockChatStreamMockRecorder) Recv() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Recv", reflect.TypeOf((*MockChatStream)(nil).Recv))
+}
+
+// Result mocks base method.
+func (m *MockChatStream) Result() ports.ChatResult {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Result")
+	ret0, _ := ret[0].(ports.ChatResult)
+	return ret0
+}
+
+// Result indicates an expected call of Result.
+func (mr *MockChatStreamMockRecorder) Result() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Result", reflect.TypeOf((*MockChatStream)(nil).Result))
+}

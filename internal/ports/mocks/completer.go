@@ -9,6 +9,7 @@ import (
 	reflect "reflect"
 
 	domain "github.com/aoai-api/aoai-api/internal/domain"
+	ports "github.com/aoai-api/aoai-api/internal/ports"
 	gomock "github.com/golang/mock/gomock"
 )
 
@@ -35,6 +36,36 @@ func (m *MockCompleter) EXPECT() *MockCompleterMockRecorder {
 	return m.recorder
 }
 
+// Chat mocks base method.
+func (m *MockCompleter) Chat(ctx context.Context, in ports.ChatInput) (domain.Completion, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Chat", ctx, in)
+	ret0, _ := ret[0].(domain.Completion)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Chat indicates an expected call of Chat.
+func (mr *MockCompleterMockRecorder) Chat(ctx, in interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Chat", reflect.TypeOf((*MockCompleter)(nil).Chat), ctx, in)
+}
+
+// ChatStream mocks base method.
+func (m *MockCompleter) ChatStream(ctx context.Context, in ports.ChatInput) (ports.CompletionStream, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ChatStream", ctx, in)
+	ret0, _ := ret[0].(ports.CompletionStream)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ChatStream indicates an expected call of ChatStream.
+func (mr *MockCompleterMockRecorder) ChatStream(ctx, in interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ChatStream", reflect.TypeOf((*MockCompleter)(nil).ChatStream), ctx, in)
+}
+
 // Complete mocks base method.
 func (m *MockCompleter) Complete(ctx context.Context, prompt string) (domain.Completion, error) {
 	m.ctrl.T.Helper()
@@ -48,4 +79,85 @@ func (m *MockCompleter) Complete(ctx context.Context, prompt string) (domain.Com
 func (mr *MockCompleterMockRecorder) Complete(ctx, prompt interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Complete", reflect.TypeOf((*MockCompleter)(nil).Complete), ctx, prompt)
+}
+
+// CompleteStream mocks base method.
+func (m *MockCompleter) CompleteStream(ctx context.Context, prompt string) (ports.CompletionStream, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CompleteStream", ctx, prompt)
+	ret0, _ := ret[0].(ports.CompletionStream)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CompleteStream indicates an expected call of CompleteStream.
+func (mr *MockCompleterMockRecorder) CompleteStream(ctx, prompt interface{}) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CompleteStream", reflect.TypeOf((*MockCompleter)(nil).CompleteStream), ctx, prompt)
+}
+
+// MockCompletionStream is a mock of CompletionStream interface.
+type MockCompletionStream struct {
+	ctrl     *gomock.Controller
+	recorder *MockCompletionStreamMockRecorder
+}
+
+// MockCompletionStreamMockRecorder is the mock recorder for MockCompletionStream.
+type MockCompletionStreamMockRecorder struct {
+	mock *MockCompletionStream
+}
+
+// NewMockCompletionStream creates a new mock instance.
+func NewMockCompletionStream(ctrl *gomock.Controller) *MockCompletionStream {
+	mock := &MockCompletionStream{ctrl: ctrl}
+	mock.recorder = &MockCompletionStreamMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockCompletionStream) EXPECT() *MockCompletionStreamMockRecorder {
+	return m.recorder
+}
+
+// Close mocks base method.
+func (m *MockCompletionStream) Close() error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Close")
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Close indicates an expected call of Close.
+func (mr *MockCompletionStreamMockRecorder) Close() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Close", reflect.TypeOf((*MockCompletionStream)(nil).Close))
+}
+
+// Completion mocks base method.
+func (m *MockCompletionStream) Completion() domain.Completion {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Completion")
+	ret0, _ := ret[0].(domain.Completion)
+	return ret0
+}
+
+// Completion indicates an expected call of Completion.
+func (mr *MockCompletionStreamMockRecorder) Completion() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Completion", reflect.TypeOf((*MockCompletionStream)(nil).Completion))
+}
+
+// Recv mocks base method.
+func (m *MockCompletionStream) Recv() (string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Recv")
+	ret0, _ := ret[0].(string)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Recv indicates an expected call of Recv.
+func (mr *MockCompletionStreamMockRecorder) Recv() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Recv", reflect.TypeOf((*MockCompletionStream)(nil).Recv))
 }

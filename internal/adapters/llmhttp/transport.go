@@ -1,4 +1,4 @@
-package app
+package llmhttp
 
 import (
 	"net"
@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// newUpstreamClient is the one client shared by every upstream call, so
-// connections are reused. Go's default of two idle connections per host
-// would make a loaded service redial on most requests. The whole-call
-// deadline comes from each adapter's context, so streams are not cut.
-func newUpstreamClient() *http.Client {
+// NewHTTPClient is the one client shared by every upstream call, so
+// connections are reused: Go's default of two idle connections per host
+// makes a loaded service redial on most requests. Dial and TLS timeouts
+// are short; the whole-call deadline comes from each call's context, so
+// streams are not cut by a client-wide timeout.
+func NewHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

@@ -1,0 +1,129 @@
+package llmhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// maxResponseBytes bounds what a misbehaving upstream can make us read.
+const maxResponseBytes = 8 << 20
+
+// Endpoint is one chat-completions URL and how to call it; a provider
+// adapter is little more than one of these.
+type Endpoint struct {
+	URL   string
+	Model string // sent in the body when set; Azure's classic URLs name it in the path
+	// Authorize adds credentials to each attempt, so a token refreshed
+	// between retries is used at once.
+	Authorize   func(ctx context.Context, h http.Header) error
+	Timeout     time.Duration // a whole call, retries included; a stream's wait for its first choice
+	IdleTimeout time.Duration // a stream's longest gap between events
+}
+
+// ChatClient fulfils ports.ChatModel for any OpenAI-compatible endpoint.
+type ChatClient struct {
+	http *Client
+	ep   Endpoint
+}
+
+var _ ports.ChatModel = (*ChatClient)(nil)
+
+// NewChatClient pairs the shared retry client with one endpoint.
+func NewChatClient(c *Client, ep Endpoint) *ChatClient { return &ChatClient{http: c, ep: ep} }
+
+// Chat sends one chat completion; see ports.ChatModel for the error kinds.
+func (c *ChatClient) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+	if c.ep.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.ep.Timeout)
+		defer cancel()
+	}
+	body, err := json.Marshal(c.wire(req))
+	if err != nil {
+		return ports.ChatResult{}, domain.Upstream("could not encode the upstream request", err)
+	}
+	resp, err := c.http.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+		return c.newRequest(ctx, body, "application/json")
+	})
+	if err != nil {
+		return ports.ChatResult{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return ports.ChatResult{}, c.http.ReadError(ctx, err)
+	}
+	res, err := c.parse(raw)
+	res.UpstreamRequestID = c.http.RequestID(resp.Header)
+	return res, err
+}
+
+// Stream asks for a streamed answer with a final usage chunk.
+func (c *ChatClient) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+	w := c.wire(req)
+	w.Stream, w.StreamOptions = true, &streamOptions{IncludeUsage: true}
+	body, err := json.Marshal(w)
+	if err != nil {
+		return nil, domain.Upstream("could not encode the upstream request", err)
+	}
+	return c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
+		return c.newRequest(ctx, body, "text/event-stream")
+	}, StreamTimeouts{First: c.ep.Timeout, Idle: c.ep.IdleTimeout})
+}
+
+func (c *ChatClient) wire(req ports.ChatRequest) wireRequest {
+	msgs := make([]wireMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = wireMessage{Role: string(m.Role), Content: m.Content}
+	}
+	return wireRequest{Model: c.ep.Model, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}
+}
+
+func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept string) (*http.Request, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Accept", accept)
+	if c.ep.Authorize != nil {
+		if err := c.ep.Authorize(ctx, r.Header); err != nil {
+			return nil, domain.Upstream("upstream authentication failed", err)
+		}
+	}
+	return r, nil
+}
+
+func (c *ChatClient) parse(raw []byte) (ports.ChatResult, error) {
+	name := c.http.target.Name
+	var w wireResponse
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return ports.ChatResult{}, domain.Upstream(name+" returned a malformed response", err)
+	}
+	if len(w.Choices) == 0 {
+		return ports.ChatResult{}, domain.Upstream(name+" returned no choices", errors.New("empty choices"))
+	}
+	ch := w.Choices[0]
+	res := ports.ChatResult{FinishReason: ch.FinishReason, Model: w.Model}
+	if ch.Message.Content != nil {
+		res.Text = *ch.Message.Content
+	}
+	res.Tokens = w.Usage.tokens()
+	return res, nil
+}
+
+// tokens maps absent usage to nil counts: never invented.
+func (u *wireUsage) tokens() domain.TokenUsage {
+	if u == nil {
+		return domain.TokenUsage{}
+	}
+	return domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
+}
