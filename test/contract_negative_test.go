@@ -33,6 +33,13 @@ func (r *failureRecorder) failures() string {
 
 const validCompletion = `{"response":"hi","usage":{"prompt_chars":1,"response_chars":2,"prompt_tokens":null,"completion_tokens":null,"total_tokens":null},"finish_reason":"stop","model":"m"}`
 
+const (
+	validChat   = `{"messages":[{"role":"user","content":"x"}]}`
+	validStream = "data: {\"delta\":\"hi\"}\n\nevent: done\ndata: {\"usage\":{\"prompt_chars\":1,\"response_chars\":2,\"prompt_tokens\":null,\"completion_tokens\":null,\"total_tokens\":null},\"finish_reason\":\"stop\",\"model\":\"m\"}\n\n"
+)
+
+var streamHeaders = map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
 // TestContractValidatorBites sends requests through the suite's own client
 // to a stand-in server that breaks the contract, and asserts that the
 // transport reports each breach. It stays in the suite for good: if the
@@ -71,6 +78,14 @@ func TestContractValidatorBites(t *testing.T) {
 			405, nil, `{"error":"Method not allowed","correlation_id":"c-1"}`, "Allow"},
 		{"unknown path answering 200", "GET", "/api/nope", "",
 			200, nil, validCompletion, "status 200 is not in the document"},
+		{"429 without Retry-After", "POST", "/api/chat", validChat,
+			429, nil, `{"error":"slow down","correlation_id":"c-1"}`, "Retry-After"},
+		{"categories on a 502", "POST", "/api/completions", `{"prompt":"x"}`,
+			502, nil, `{"error":"bad","correlation_id":"c-1","categories":["hate"]}`, `"categories"`},
+		{"control: a valid stream", "POST", "/api/chat/stream", validChat,
+			200, streamHeaders, validStream, ""},
+		{"renamed field in a done event", "POST", "/api/chat/stream", validChat,
+			200, streamHeaders, strings.Replace(validStream, "finish_reason", "finishReason", 1), "finish_reason"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
