@@ -1,7 +1,6 @@
 package test
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,45 +12,22 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
-// sseEvent is one dispatched Server-Sent Event.
-type sseEvent struct {
-	Name string // "message" when the stream gave none
-	Data string
-}
-
-// parseSSE splits a text/event-stream into events, following the WHATWG
-// parsing rules but refusing unknown fields, since our server writes only
-// event, data, id, retry and comments. pending reports a last event that
-// no blank line ended: a truncated stream.
+// parseSSE splits a whole text/event-stream into events. pending reports
+// a last event that no blank line ended: a truncated stream.
 func parseSSE(text string) (events []sseEvent, pending bool, err error) {
-	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
-	var name string
-	var data []string
-	for i, line := range strings.Split(text, "\n") {
-		if line == "" {
-			if len(data) > 0 {
-				events = append(events, sseEvent{Name: cmp.Or(name, "message"), Data: strings.Join(data, "\n")})
-			}
-			name, data, pending = "", nil, false
-			continue
+	r := newSSEReader(strings.NewReader(text))
+	for {
+		ev, err := r.next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return events, false, nil
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return events, true, nil
+		case err != nil:
+			return nil, false, fmt.Errorf("event %d: %w", len(events)+1, err)
 		}
-		pending = true
-		if strings.HasPrefix(line, ":") {
-			continue // a comment, such as a keep-alive
-		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "event":
-			name = value
-		case "data":
-			data = append(data, value)
-		case "id", "retry":
-		default:
-			return nil, false, fmt.Errorf("line %d: unknown field %q", i+1, field)
-		}
+		events = append(events, ev)
 	}
-	return events, pending, nil
 }
 
 // decodeSSE is the text/event-stream body decoder for openapi3filter: it

@@ -54,6 +54,7 @@ func TestContractSSEEventsAreValidatedBySchema(t *testing.T) {
 	}{
 		{"deltas then done", "data: {\"delta\":\"Hel\"}\n\ndata: {\"delta\":\"lo\"}\n\nevent: done\ndata: {\"finish_reason\":\"stop\"}\n\n", true, ""},
 		{"keep-alive comments and CRLF", ": keep-alive\r\n\r\ndata: {\"delta\":\"a\"}\r\n\r\n", true, ""},
+		{"CR line endings", "data: {\"delta\":\"a\"}\r\revent: done\rdata: {\"finish_reason\":\"stop\"}\r\r", true, ""},
 		{"data split over lines", "data: {\"delta\":\ndata: \"a\"}\n\n", true, ""},
 		{"extra field in an event", "data: {\"delta\":\"a\",\"debug\":1}\n\n", true, `"debug" is unsupported`},
 		{"wrong type", "event: done\ndata: {\"finish_reason\":7}\n\n", true, "finish_reason"},
