@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // This file is what a frontend team writes, or generates, from a pinned
@@ -18,6 +19,20 @@ import (
 // CompletionRequest is #/components/schemas/CompletionRequest.
 type CompletionRequest struct {
 	Prompt string `json:"prompt"`
+}
+
+// ChatRequest is #/components/schemas/ChatRequest; nullable parameters
+// are pointers, left out when nil so the model's defaults apply.
+type ChatRequest struct {
+	Messages    []ChatMessage `json:"messages"`
+	Temperature *float64      `json:"temperature,omitempty"`
+	MaxTokens   *int          `json:"max_tokens,omitempty"`
+}
+
+// ChatMessage is #/components/schemas/ChatMessage.
+type ChatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // Completion is #/components/schemas/Completion.
@@ -37,13 +52,30 @@ type Usage struct {
 	TotalTokens      *int `json:"total_tokens"`
 }
 
-// APIError is #/components/schemas/Error together with the status and
-// the X-Request-ID header that came with it.
+// StreamDelta is #/components/schemas/StreamDelta, a stream's message event.
+type StreamDelta struct {
+	Delta string `json:"delta"`
+}
+
+// StreamDone is #/components/schemas/StreamDone, a stream's done event.
+type StreamDone struct {
+	Usage        Usage  `json:"usage"`
+	FinishReason string `json:"finish_reason"`
+	Model        string `json:"model"`
+}
+
+// APIError holds any of the document's error schemas (Error,
+// UpstreamError, ModelError: each a subset of this type's fields) with
+// the status and X-Request-ID that came with it. An error event of a
+// stream that had started has Status 200 and MidStream set.
 type APIError struct {
-	Status        int    `json:"-"`
-	RequestID     string `json:"-"`
-	Message       string `json:"error"`
-	CorrelationID string `json:"correlation_id"`
+	Status            int      `json:"-"`
+	RequestID         string   `json:"-"`
+	MidStream         bool     `json:"-"`
+	Message           string   `json:"error"`
+	CorrelationID     string   `json:"correlation_id"`
+	UpstreamRequestID string   `json:"upstream_request_id,omitempty"`
+	Categories        []string `json:"categories,omitempty"`
 }
 
 func (e *APIError) Error() string {
@@ -58,29 +90,103 @@ type consumerClient struct {
 
 // Complete posts one prompt. A non-200 answer is returned as *APIError.
 func (c *consumerClient) Complete(ctx context.Context, prompt string) (Completion, error) {
-	body, err := json.Marshal(CompletionRequest{Prompt: prompt})
+	var out Completion
+	return out, c.call(ctx, "/api/completions", CompletionRequest{Prompt: prompt}, &out)
+}
+
+// Chat posts a conversation. A non-200 answer is returned as *APIError.
+func (c *consumerClient) Chat(ctx context.Context, in ChatRequest) (Completion, error) {
+	var out Completion
+	return out, c.call(ctx, "/api/chat", in, &out)
+}
+
+// ChatStream posts a conversation and hands each delta to onDelta as it
+// arrives. In a browser the same loop reads fetch's ReadableStream;
+// EventSource cannot POST.
+func (c *consumerClient) ChatStream(ctx context.Context, in ChatRequest, onDelta func(string)) (StreamDone, error) {
+	resp, err := c.post(ctx, "/api/chat/stream", in)
 	if err != nil {
-		return Completion{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/api/completions", bytes.NewReader(body))
-	if err != nil {
-		return Completion{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return Completion{}, err
+		return StreamDone{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		apiErr := &APIError{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-ID")}
-		if err := decodeStrict(resp.Body, apiErr); err != nil {
-			return Completion{}, fmt.Errorf("status %d: %w", resp.StatusCode, err)
-		}
-		return Completion{}, apiErr
+		return StreamDone{}, readAPIError(resp, resp.Body)
 	}
-	var out Completion
-	return out, decodeStrict(resp.Body, &out)
+	events := newSSEReader(resp.Body)
+	for {
+		ev, err := events.next()
+		if err != nil {
+			return StreamDone{}, fmt.Errorf("stream ended without done or error: %w", err)
+		}
+		switch ev.Name {
+		case "message":
+			var d StreamDelta
+			if err := decodeStrict(strings.NewReader(ev.Data), &d); err != nil {
+				return StreamDone{}, err
+			}
+			onDelta(d.Delta)
+		case "done":
+			var done StreamDone
+			if err := decodeStrict(strings.NewReader(ev.Data), &done); err != nil {
+				return StreamDone{}, err
+			}
+			return done, expectEnd(events)
+		case "error":
+			err := readAPIError(resp, strings.NewReader(ev.Data))
+			if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
+				apiErr.MidStream = true
+			}
+			if endErr := expectEnd(events); endErr != nil {
+				return StreamDone{}, errors.Join(err, endErr)
+			}
+			return StreamDone{}, err
+		default:
+			return StreamDone{}, fmt.Errorf("event %q is not in the pinned document", ev.Name)
+		}
+	}
+}
+
+// expectEnd holds the server to its word that done and error are last.
+func expectEnd(events *sseReader) error {
+	if ev, err := events.next(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("the stream went on after its last event: %+v, %v", ev, err)
+	}
+	return nil
+}
+
+// call posts in and decodes a 200 answer strictly into out.
+func (c *consumerClient) call(ctx context.Context, path string, in, out any) error {
+	resp, err := c.post(ctx, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return readAPIError(resp, resp.Body)
+	}
+	return decodeStrict(resp.Body, out)
+}
+
+func (c *consumerClient) post(ctx context.Context, path string, in any) (*http.Response, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return c.http.Do(req)
+}
+
+// readAPIError decodes an error body, or says why it could not.
+func readAPIError(resp *http.Response, body io.Reader) error {
+	apiErr := &APIError{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-ID")}
+	if err := decodeStrict(body, apiErr); err != nil {
+		return fmt.Errorf("status %d: %w", resp.StatusCode, err)
+	}
+	return apiErr
 }
 
 // decodeStrict decodes exactly one JSON value and rejects unknown fields.

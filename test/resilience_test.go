@@ -57,11 +57,7 @@ func TestThrottledBeyondRetriesIs429WithRetryAfter(t *testing.T) {
 }
 
 func TestContentFilterIs400WithCategories(t *testing.T) {
-	up := newAzureUpstream(t, func(w http.ResponseWriter, _ wireRequest) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":{"code":"content_filter","message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","param":"prompt","type":null,"status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":true,"severity":"medium"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"high"}}}}}`))
-	})
+	up := newAzureUpstream(t, func(w http.ResponseWriter, _ wireRequest) { azureContentFilter(w) })
 	svc := startService(t, azureEnv(up))
 	r := postJSON(t, svc.URL+"/api/completions", `{"prompt":"something nasty"}`)
 	assertErrorResponse(t, r, 400, "The prompt was blocked by the content filter")
@@ -103,7 +99,7 @@ func TestClientDisconnectCancelsTheUpstreamCall(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	errc := make(chan error, 1)
 	go func() {
-		resp, err := client.Do(req) // cancelled before any answer, so nothing to check
+		resp, err := client.Do(req) // checked like any other; cancelled before an answer here
 		if err == nil {
 			_ = resp.Body.Close()
 		}
