@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
 MOCKS   := internal/ports/mocks
 
-.PHONY: help build run demo test sdk-deps fmt-check vet mocks-check generate clean
+.PHONY: help build run demo test sdk-deps contract fmt-check vet mocks-check generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,8 +26,11 @@ test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every 
 sdk-deps: ## install the official openai npm SDK that the /v1 contract test drives (needs Node 20 + npm)
 	npm ci --prefix test/sdk --no-audit --no-fund --loglevel=error
 
+contract: ## the OpenAPI contract tests alone (make test runs them too)
+	go test -race -count=1 -run '^Test(Contract|Consumer)' ./test/
+
 fmt-check:
-	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l api cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	go vet ./...

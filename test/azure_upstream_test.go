@@ -74,6 +74,14 @@ func azureError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": code, "message": msg}})
 }
 
+// azureContentFilter refuses like a real deployment whose content filter
+// fired on self_harm and violence, in the spelling real traffic uses.
+func azureContentFilter(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(`{"error":{"code":"content_filter","message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","param":"prompt","type":null,"status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":true,"severity":"medium"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"high"}}}}}`))
+}
+
 // azureReply answers like a real deployment, echoing the user's prompt,
 // streamed when the request asks for a stream.
 func azureReply(w http.ResponseWriter, req wireRequest) {

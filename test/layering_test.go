@@ -19,12 +19,22 @@ const (
 // the alarm a layering linter would raise, read straight from imports.
 func TestDependenciesPointInward(t *testing.T) {
 	forbidden := map[string][]string{ // package dir prefix -> import prefixes it must not use
-		"internal/domain":   {module, "github.com/gin-gonic", "github.com/rs/zerolog", "net/http"},
-		"internal/ports":    {module + "internal/app", module + "internal/adapters", "github.com/gin-gonic", "net/http"},
-		"internal/adapters": {module + "internal/app"},
+		"internal/domain": {module, "github.com/gin-gonic", "github.com/rs/zerolog", "net/http"},
+		"internal/ports":  {module + "internal/app", module + "internal/adapters", "github.com/gin-gonic", "net/http"},
+		// The HTTP adapter serves whatever contract the composition root hands it.
+		"internal/adapters": {module + "internal/app", module + "api"},
+		"api":               {module},
+		"test":              {module + "internal"}, // black-box: HTTP and the published contract only
 	}
-	err := filepath.WalkDir("../internal", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+	checkTree(t, "../internal", false, forbidden)
+	checkTree(t, "../api", false, forbidden)
+	checkTree(t, "../test", true, forbidden)
+}
+
+func checkTree(t *testing.T, root string, withTests bool, forbidden map[string][]string) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || (!withTests && strings.HasSuffix(path, "_test.go")) {
 			return err
 		}
 		rel, _ := filepath.Rel("..", path)

@@ -1,13 +1,17 @@
 // Package test holds black-box tests: they build ./cmd/aoai-api, run it
 // as a subprocess on a free loopback port and speak HTTP to it only.
+// Every response they receive is checked against api/openapi.yaml.
 package test
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/aoai-api/aoai-api/api"
 )
 
 // binary is the service under test, built once for the whole package.
@@ -26,6 +30,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building the service:", err)
 		os.Exit(1)
 	}
+	c, err := loadContract(api.YAML())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api/openapi.yaml:", err)
+		os.Exit(1)
+	}
+	client.Transport = &contractTransport{contract: c, base: http.DefaultTransport}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)

@@ -57,11 +57,7 @@ func TestThrottledBeyondRetriesIs429WithRetryAfter(t *testing.T) {
 }
 
 func TestContentFilterIs400WithCategories(t *testing.T) {
-	up := newAzureUpstream(t, func(w http.ResponseWriter, _ wireRequest) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":{"code":"content_filter","message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","param":"prompt","type":null,"status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":true,"severity":"medium"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"high"}}}}}`))
-	})
+	up := newAzureUpstream(t, func(w http.ResponseWriter, _ wireRequest) { azureContentFilter(w) })
 	svc := startService(t, azureEnv(up))
 	r := postJSON(t, svc.URL+"/api/completions", `{"prompt":"something nasty"}`)
 	assertErrorResponse(t, r, 400, "The prompt was blocked by the content filter")
@@ -99,11 +95,11 @@ func TestClientDisconnectCancelsTheUpstreamCall(t *testing.T) {
 	svc := startService(t, azureEnv(up))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, svc.URL+"/api/completions", strings.NewReader(`{"prompt":"x"}`))
+	req, _ := http.NewRequestWithContext(withTest(ctx, t), http.MethodPost, svc.URL+"/api/completions", strings.NewReader(`{"prompt":"x"}`))
 	req.Header.Set("Content-Type", "application/json")
 	errc := make(chan error, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req) // checked like any other; cancelled before an answer here
 		if err == nil {
 			_ = resp.Body.Close()
 		}

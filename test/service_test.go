@@ -149,8 +149,9 @@ func (s *service) waitExit(t *testing.T) int {
 	}
 }
 
-// client is shared by every test, so a transport wrapper can observe all
-// traffic.
+// client is shared by every test. TestMain gives it the contract
+// transport, which checks every response against api/openapi.yaml and
+// refuses requests that do not name their test (see call).
 var client = &http.Client{Timeout: 30 * time.Second}
 
 type response struct {
@@ -170,7 +171,7 @@ func (r response) JSON(t *testing.T) map[string]any {
 
 func call(t *testing.T, method, url, contentType, body string, hdr ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(withTest(t.Context(), t), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

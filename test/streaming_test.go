@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -43,50 +42,44 @@ func azureStreamEnd(w http.ResponseWriter, usage bool) {
 	_, _ = fmt.Fprint(w, "data: [DONE]\n\n")
 }
 
-type sseEvent struct {
-	Name string
+// streamEvent is one of our service's events with its data decoded.
+type streamEvent struct {
+	Name string // "message" for the unnamed delta events
 	Data map[string]any
 }
 
-// sseClient reads our service's events one at a time.
+// sseClient reads our service's events one at a time, straight off the
+// contract-checked body, which records what is read and validates it at
+// the end or at Close without buffering ahead of the test.
 type sseClient struct {
-	resp *http.Response
-	r    *bufio.Reader
+	resp   *http.Response
+	events *sseReader
 }
 
 func openStream(t *testing.T, ctx context.Context, url, body string) *sseClient {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(withTest(ctx, t), http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = resp.Body.Close() })
-	return &sseClient{resp: resp, r: bufio.NewReader(resp.Body)}
+	return &sseClient{resp: resp, events: newSSEReader(resp.Body)}
 }
 
 // next skips comments and returns the next event.
-func (c *sseClient) next(t *testing.T) sseEvent {
+func (c *sseClient) next(t *testing.T) streamEvent {
 	t.Helper()
-	var ev sseEvent
-	for {
-		line, err := c.r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("stream ended: %v", err)
-		}
-		line = strings.TrimSuffix(line, "\n")
-		switch {
-		case line == "" && ev.Data != nil:
-			return ev
-		case strings.HasPrefix(line, "event: "):
-			ev.Name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.Data); err != nil {
-				t.Fatalf("event data is not JSON: %q", line)
-			}
-		}
+	ev, err := c.events.next()
+	if err != nil {
+		t.Fatalf("stream ended: %v", err)
 	}
+	out := streamEvent{Name: ev.Name}
+	if err := json.Unmarshal([]byte(ev.Data), &out.Data); err != nil {
+		t.Fatalf("event data is not JSON: %q", ev.Data)
+	}
+	return out
 }
 
 func TestStreamReachesTheClientBeforeTheUpstreamFinishes(t *testing.T) {
@@ -106,7 +99,7 @@ func TestStreamReachesTheClientBeforeTheUpstreamFinishes(t *testing.T) {
 	if s.resp.StatusCode != 200 || s.resp.Header.Get("Content-Type") != "text/event-stream" || s.resp.Header.Get("X-Accel-Buffering") != "no" {
 		t.Fatalf("status %d, headers %v", s.resp.StatusCode, s.resp.Header)
 	}
-	if ev := s.next(t); ev.Name != "" || ev.Data["delta"] != "Hello" {
+	if ev := s.next(t); ev.Name != "message" || ev.Data["delta"] != "Hello" {
 		t.Fatalf("first event = %+v", ev)
 	}
 	close(release)

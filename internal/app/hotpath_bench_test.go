@@ -37,7 +37,10 @@ func benchConfig() Config {
 // BenchmarkCompletionsHotPath drives the real engine, use case and Azure
 // adapter, logging JSON at INFO to a discarding writer.
 func BenchmarkCompletionsHotPath(b *testing.B) {
-	h := newHandler(benchConfig(), nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}})
+	h, err := newHandler(benchConfig(), nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	body := `{"prompt":"Explain Azure OpenAI in one sentence."}`
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/rs/zerolog"
 
+	"github.com/aoai-api/aoai-api/api"
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
@@ -34,12 +35,21 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	log, closeLog := openLogger(stdout, cfg)
 	defer closeLog()
 	logStartup(log, res)
-	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient()), log)
+	h, err := newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient())
+	if err != nil {
+		return err
+	}
+	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h, log)
 }
 
 // newHandler wires adapters and use case; upstream is the shared client
-// and settings are what the config diagnostics report.
-func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) http.Handler {
+// and settings are what the config diagnostics report. The contract is
+// converted to JSON here, once, rather than per request.
+func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) (http.Handler, error) {
+	docJSON, err := api.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("openapi document: %w", err)
+	}
 	model := newChatModel(cfg, upstream)
 	svc := NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
@@ -47,7 +57,9 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Settings:     configInfo(settings),
 		Models:       compatModels(cfg),
-	})
+		OpenAPIYAML:  api.YAML(),
+		OpenAPIJSON:  docJSON,
+	}), nil
 }
 
 // configInfo hands the HTTP adapter only what it may show: no secret

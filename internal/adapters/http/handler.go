@@ -18,6 +18,8 @@ type Options struct {
 	MaxBodyBytes int64     // larger JSON bodies get 413
 	Settings     []Setting // what GET /api/config/info reports
 	Models       []string  // what the OpenAI-compatible surface accepts as "model"
+	OpenAPIYAML  []byte    // the contract, served at /api/openapi.yaml
+	OpenAPIJSON  []byte    // the same document as JSON, converted once at start-up
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.
@@ -28,8 +30,8 @@ type Options struct {
 }
 
 // NewHandler builds the engine with every route and middleware. The
-// returned engine is an http.Handler; its Routes() list is what the
-// contract tests compare against the OpenAPI document.
+// welcome page lists the engine's Routes(), and the contract tests
+// compare that list with the OpenAPI document's operations.
 func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engine {
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = 15 * time.Second

@@ -289,6 +289,26 @@ func TestRequestLoggerCarriesCorrelationID(t *testing.T) {
 	}
 }
 
+func TestServesTheContractItIsGiven(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	h := httpadapter.NewHandler(zerolog.Nop(), mocks.NewMockCompleter(ctrl), httpadapter.Options{
+		OpenAPIYAML: []byte("openapi: 3.0.3\n"),
+		OpenAPIJSON: []byte(`{"openapi":"3.0.3"}`),
+	})
+	for _, tt := range []struct{ path, contentType, body string }{
+		{"/api/openapi.yaml", "application/yaml", "openapi: 3.0.3\n"},
+		{"/api/openapi.json", "application/json", `{"openapi":"3.0.3"}`},
+	} {
+		rec := do(h, "GET", tt.path, "", "")
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != tt.contentType || rec.Body.String() != tt.body {
+			t.Errorf("%s: status %d, Content-Type %q, body %q", tt.path, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
+		if rec.Header().Get("X-Request-ID") == "" {
+			t.Errorf("%s: no X-Request-ID", tt.path)
+		}
+	}
+}
+
 func TestUpstreamFailureMapping(t *testing.T) {
 	filtered := domain.ContentFiltered([]string{"hate", "violence"}, errors.New("azure said no"))
 	filtered.UpstreamRequestID = "apim-1"

@@ -22,6 +22,8 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/v1/models", handleV1Models(opts.Models))
 	e.GET("/v1/models/:model", handleV1Model(opts.Models))
 	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
+	e.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
+	e.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
