@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
 MOCKS   := internal/ports/mocks
 
-.PHONY: help build run demo test sdk-deps contract fmt-check vet mocks-check generate clean
+.PHONY: help build run demo test bench sdk-deps contract fmt-check vet mocks-check generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,10 @@ demo: build ## run with the offline fake model on http://127.0.0.1:5009
 
 test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector
 	go test -race -count=1 ./...
+
+bench: ## end-to-end benchmark against the floor, written to docs/benchmarks.md (not part of test/CI)
+	@command -v taskset >/dev/null || echo "taskset not found: the load generator will share CPUs with the targets"
+	$$(command -v taskset >/dev/null && echo taskset -c 1) go run ./test/bench/runner -out docs/benchmarks.md
 
 sdk-deps: ## install the official openai npm SDK that the /v1 contract test drives (needs Node 20 + npm)
 	npm ci --prefix test/sdk --no-audit --no-fund --loglevel=error
