@@ -22,6 +22,11 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/v1/models", handleV1Models(opts.Models))
 	e.GET("/v1/models/:model", handleV1Model(opts.Models))
 	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
+	e.GET("/healthz", handleHealthz)
+	e.GET("/readyz", handleReadyz(opts.Readiness, opts.Draining))
+	if opts.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(opts.Metrics))
+	}
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
