@@ -52,7 +52,9 @@ func mustLaunchIn(t *testing.T, dir string, env map[string]string) *service {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "HOST=127.0.0.1", "PORT=0", "LOG_FORMAT=json"}
+	// SHUTDOWN_DELAY=0s: tests that stop the service need no endpoint
+	// removal to wait for; the drain tests set their own.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "HOST=127.0.0.1", "PORT=0", "LOG_FORMAT=json", "SHUTDOWN_DELAY=0s"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
