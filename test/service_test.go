@@ -139,6 +139,17 @@ func (s *service) stop(t *testing.T) {
 	}
 }
 
+// signal sends sig to the process.
+func (s *service) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addr is the host:port the service listens on.
+func (s *service) addr() string { return strings.TrimPrefix(s.URL, "http://") }
+
 // waitExit returns the exit code once the process ends by itself.
 func (s *service) waitExit(t *testing.T) int {
 	t.Helper()
