@@ -226,10 +226,17 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		cmd := exec.Command("sh", "-c", line)
 		cmd.Dir = ".." // the build context, which WORKDIR /src receives
 		cmd.Env = os.Environ()
-		for k, v := range build.vars(t) { // as BuildKit exports ARGs to RUN
+		vars := build.vars(t)
+		for _, arg := range []string{"VERSION", "REVISION"} {
+			if _, ok := vars[arg]; !ok {
+				t.Errorf("the build stage lacks ARG %s", arg)
+			}
+		}
+		// As docker build --build-arg would set them, and BuildKit's own.
+		vars["VERSION"], vars["REVISION"], vars["TARGETOS"], vars["TARGETARCH"] = "v9.9.9-image", "abc1234", "linux", runtime.GOARCH
+		for k, v := range vars { // RUN sees ARGs and ENVs as its environment
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
-		cmd.Env = append(cmd.Env, "TARGETOS=linux", "TARGETARCH="+runtime.GOARCH)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", line, err, b)
 		}
@@ -245,6 +252,15 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		}
 		if f.Section(".dynamic") != nil || f.Section(".interp") != nil {
 			t.Error("the binary has a .dynamic or .interp section")
+		}
+
+		// The -X paths must name real variables, or the stamp is silently lost.
+		svc := startBinary(t, out, t.TempDir(), map[string]string{"LLM_PROVIDER": "fake"})
+		if v := call(t, http.MethodGet, svc.URL+"/api/", "", "").JSON(t)["version"]; v != "v9.9.9-image" {
+			t.Errorf("version = %v, want the VERSION build arg", v)
+		}
+		if m := call(t, http.MethodGet, svc.URL+"/metrics", "", ""); !strings.Contains(string(m.Body), `aoai_api_build_info{revision="abc1234",version="v9.9.9-image"} 1`) {
+			t.Error("aoai_api_build_info does not carry the REVISION and VERSION build args")
 		}
 	})
 }

@@ -36,7 +36,14 @@ func startService(t *testing.T, env map[string]string) *service {
 // around it first.
 func startServiceIn(t *testing.T, dir string, env map[string]string) *service {
 	t.Helper()
-	s := mustLaunchIn(t, dir, env)
+	return startBinary(t, binary, dir, env)
+}
+
+// startBinary runs another build of the service, such as the one the
+// Dockerfile's build line makes.
+func startBinary(t *testing.T, bin, dir string, env map[string]string) *service {
+	t.Helper()
+	s := launch(t, bin, dir, env)
 	addr := s.waitFor(t, "listening")
 	s.URL = "http://" + addr["addr"].(string)
 	return s
@@ -49,8 +56,13 @@ func mustLaunch(t *testing.T, env map[string]string) *service {
 
 func mustLaunchIn(t *testing.T, dir string, env map[string]string) *service {
 	t.Helper()
+	return launch(t, binary, dir, env)
+}
+
+func launch(t *testing.T, bin, dir string, env map[string]string) *service {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary)
+	cmd := exec.CommandContext(ctx, bin)
 	cmd.Dir = dir
 	// SHUTDOWN_DELAY=0s: tests that stop the service need no endpoint
 	// removal to wait for; the drain tests set their own.
