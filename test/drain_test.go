@@ -61,11 +61,17 @@ func withEnv(base map[string]string, kv ...string) map[string]string {
 }
 
 // postAsync sends a completion from another goroutine; the test reads
-// the outcome from the channel.
-func postAsync(url, body string) <-chan response {
+// the outcome from the channel. The request carries the test's context,
+// as call's do.
+func postAsync(t *testing.T, url, body string) <-chan response {
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
 	out := make(chan response, 1)
 	go func() {
-		resp, err := client.Post(url, "application/json", strings.NewReader(body))
+		resp, err := client.Do(req)
 		if err != nil {
 			out <- response{Status: -1, Body: []byte(err.Error())}
 			return
@@ -115,7 +121,7 @@ func TestSIGTERMDrainsAnInFlightRequest(t *testing.T) {
 	if r := call(t, http.MethodGet, svc.URL+"/readyz", "", ""); r.Status != 200 {
 		t.Fatalf("/readyz before the signal = %d %s", r.Status, r.Body)
 	}
-	inflight := postAsync(svc.URL+"/api/completions", `{"prompt":"slow one"}`)
+	inflight := postAsync(t, svc.URL+"/api/completions", `{"prompt":"slow one"}`)
 	g.waitArrival(t)
 
 	svc.signal(t, syscall.SIGTERM)
@@ -193,7 +199,7 @@ func TestShutdownDeadlineEndsStreamsWithAnErrorEvent(t *testing.T) {
 		t.Fatalf("first event = %+v", ev)
 	}
 	g.waitArrival(t)
-	blocked := postAsync(svc.URL+"/api/completions", `{"prompt":"slow"}`)
+	blocked := postAsync(t, svc.URL+"/api/completions", `{"prompt":"slow"}`)
 	g.waitArrival(t)
 
 	svc.signal(t, syscall.SIGTERM)
@@ -226,7 +232,7 @@ func TestSecondSignalForcesExit(t *testing.T) {
 	g := newGate(t)
 	up := newAzureUpstream(t, func(w http.ResponseWriter, req wireRequest) { g.wait(req.Context) })
 	svc := startService(t, withEnv(azureEnv(up), "SHUTDOWN_DELAY", "60s", "SHUTDOWN_TIMEOUT", "60s", "LOG_FILE", ""))
-	inflight := postAsync(svc.URL+"/api/completions", `{"prompt":"slow"}`)
+	inflight := postAsync(t, svc.URL+"/api/completions", `{"prompt":"slow"}`)
 	g.waitArrival(t)
 	svc.signal(t, syscall.SIGTERM)
 	svc.waitFor(t, msgDraining)
