@@ -2,8 +2,9 @@
 SHELL   := bash
 PKG     := github.com/aoai-api/aoai-api
 BIN     := bin/aoai-api
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X $(PKG)/internal/app.version=$(VERSION) -X $(PKG)/internal/app.revision=$(REVISION)
 MOCKS   := internal/ports/mocks
 
 .PHONY: help build run demo test bench sdk-deps contract fmt-check vet mocks-check generate clean

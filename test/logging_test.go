@@ -114,7 +114,7 @@ func TestShutdownFlushesTheLogFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(raw, []byte(`"msg":"shutting down"`)) {
+	if !bytes.Contains(raw, []byte(`"msg":"stopped"`)) { // the very last line
 		t.Errorf("log file lacks the last line:\n%s", raw)
 	}
 }

@@ -36,7 +36,14 @@ func startService(t *testing.T, env map[string]string) *service {
 // around it first.
 func startServiceIn(t *testing.T, dir string, env map[string]string) *service {
 	t.Helper()
-	s := mustLaunchIn(t, dir, env)
+	return startBinary(t, binary, dir, env)
+}
+
+// startBinary runs another build of the service, such as the one the
+// Dockerfile's build line makes.
+func startBinary(t *testing.T, bin, dir string, env map[string]string) *service {
+	t.Helper()
+	s := launch(t, bin, dir, env)
 	addr := s.waitFor(t, "listening")
 	s.URL = "http://" + addr["addr"].(string)
 	return s
@@ -49,10 +56,17 @@ func mustLaunch(t *testing.T, env map[string]string) *service {
 
 func mustLaunchIn(t *testing.T, dir string, env map[string]string) *service {
 	t.Helper()
+	return launch(t, binary, dir, env)
+}
+
+func launch(t *testing.T, bin, dir string, env map[string]string) *service {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary)
+	cmd := exec.CommandContext(ctx, bin)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "HOST=127.0.0.1", "PORT=0", "LOG_FORMAT=json"}
+	// SHUTDOWN_DELAY=0s: tests that stop the service need no endpoint
+	// removal to wait for; the drain tests set their own.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "HOST=127.0.0.1", "PORT=0", "LOG_FORMAT=json", "SHUTDOWN_DELAY=0s"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -136,6 +150,17 @@ func (s *service) stop(t *testing.T) {
 		t.Fatalf("exit code after SIGTERM = %d:\n%s", code, strings.Join(s.lines(), "\n"))
 	}
 }
+
+// signal sends sig to the process.
+func (s *service) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addr is the host:port the service listens on.
+func (s *service) addr() string { return strings.TrimPrefix(s.URL, "http://") }
 
 // waitExit returns the exit code once the process ends by itself.
 func (s *service) waitExit(t *testing.T) int {

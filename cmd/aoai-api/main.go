@@ -12,11 +12,26 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := app.Run(ctx, os.Stdout); err != nil {
+	if err := app.Run(drainOnSignal(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "aoai-api:", err)
-		stop()
 		os.Exit(1)
 	}
+}
+
+// drainOnSignal returns a context that ends on the first SIGTERM or
+// SIGINT, which starts the graceful drain. A second signal exits at once
+// with status 2: an operator who asks twice does not want to wait. The
+// channel holds both, so a quick second signal is never lost.
+func drainOnSignal() context.Context {
+	ctx, drain := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		drain()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "aoai-api: second signal: exiting without draining")
+		os.Exit(2)
+	}()
+	return ctx
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,13 @@ type Config struct {
 	LogFormat            string        `envconfig:"LOG_FORMAT" default:"text"`
 	LogFile              string        `envconfig:"LOG_FILE" default:"./logs/app.log"` // set empty for stdout only
 	LogPrompts           bool          `envconfig:"LOG_PROMPTS" default:"false"`       // prompt and response text at DEBUG
+	ShutdownDelay        time.Duration `envconfig:"SHUTDOWN_DELAY" default:"5s"`       // after SIGTERM, keep accepting while endpoints drop the pod
+	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`    // then wait this long for in-flight requests and streams
+	MetricsPort          string        `envconfig:"METRICS_PORT"`                      // empty: /metrics on PORT; else its own listener
+	// TrustedProxies is declared here so that manifests may set it and
+	// the config diagnostics list it; the security work gives it its
+	// behaviour (which peers may set X-Forwarded-For). Unused until then.
+	TrustedProxies string `envconfig:"TRUSTED_PROXIES"`
 }
 
 // Providers that LLM_PROVIDER may name.
@@ -160,12 +168,36 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid MAX_TOKENS_LIMIT=%d: want 1 or more", c.MaxTokensLimit)
 	case c.MaxBodyBytes <= 0:
 		return fmt.Errorf("invalid MAX_BODY_BYTES=%d: want a positive size", c.MaxBodyBytes)
+	case c.ShutdownDelay < 0:
+		return fmt.Errorf("invalid SHUTDOWN_DELAY=%s: want a duration of zero or more", c.ShutdownDelay)
+	case c.ShutdownTimeout <= 0:
+		return fmt.Errorf("invalid SHUTDOWN_TIMEOUT=%s: want a positive duration", c.ShutdownTimeout)
+	}
+	if err := c.validateMetricsPort(); err != nil {
+		return err
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
 	if _, err := parseFormat(c.LogFormat); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validateMetricsPort allows empty (metrics on PORT) or a port other
+// than PORT; 0 picks a free one, as PORT=0 does.
+func (c *Config) validateMetricsPort() error {
+	c.MetricsPort = strings.TrimSpace(c.MetricsPort)
+	if c.MetricsPort == "" {
+		return nil
+	}
+	p, err := strconv.Atoi(c.MetricsPort)
+	switch {
+	case err != nil || p < 0 || p > 65535:
+		return fmt.Errorf("invalid METRICS_PORT=%q: want a port 0-65535, or empty to serve /metrics on PORT", c.MetricsPort)
+	case p != 0 && p == c.Port:
+		return fmt.Errorf("invalid METRICS_PORT=%d: it must differ from PORT, or be empty to share it", p)
 	}
 	return nil
 }

@@ -53,6 +53,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		cfg.LogFile != "./logs/app.log" || cfg.LogPrompts {
 		t.Errorf("defaults = %+v", cfg)
 	}
+	if cfg.ShutdownDelay != 5*time.Second || cfg.ShutdownTimeout != 25*time.Second || cfg.MetricsPort != "" || cfg.TrustedProxies != "" {
+		t.Errorf("drain and metrics defaults = %+v", cfg)
+	}
 	if _, got := cfg.missing(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
 		t.Errorf("missing = %v", got)
 	}
@@ -78,6 +81,12 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"MAX_TOKENS_LIMIT", "0", "invalid MAX_TOKENS_LIMIT=0"},
 		{"UPSTREAM_MAX_RETRY_WAIT", "-5s", "invalid UPSTREAM_MAX_RETRY_WAIT=-5s"},
 		{"LOG_PROMPTS", "yes", `invalid LOG_PROMPTS="yes": want a boolean`},
+		{"SHUTDOWN_DELAY", "-1s", "invalid SHUTDOWN_DELAY=-1s"},
+		{"SHUTDOWN_TIMEOUT", "0s", "invalid SHUTDOWN_TIMEOUT=0s"},
+		{"SHUTDOWN_TIMEOUT", "25", `invalid SHUTDOWN_TIMEOUT="25": want a Go duration`},
+		{"METRICS_PORT", "metrics", `invalid METRICS_PORT="metrics"`},
+		{"METRICS_PORT", "70000", `invalid METRICS_PORT="70000"`},
+		{"METRICS_PORT", "5009", "invalid METRICS_PORT=5009: it must differ from PORT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

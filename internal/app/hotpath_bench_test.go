@@ -35,9 +35,13 @@ func benchConfig() Config {
 }
 
 // BenchmarkCompletionsHotPath drives the real engine, use case and Azure
-// adapter, logging JSON at INFO to a discarding writer.
+// adapter, with metrics, logging JSON at INFO to a discarding writer.
 func BenchmarkCompletionsHotPath(b *testing.B) {
-	h, err := newHandler(benchConfig(), nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}})
+	m, _, err := newMetrics() // counted as in production: metrics are on the hot path too
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := newHandler(benchConfig(), nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}}, operations{metrics: m})
 	if err != nil {
 		b.Fatal(err)
 	}

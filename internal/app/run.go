@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/aoai-api/aoai-api/api"
@@ -19,13 +19,14 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
+	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 	"github.com/aoai-api/aoai-api/internal/adapters/openai"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
 // Run is the composition root: the only place that names concrete
-// adapters. It serves until ctx is cancelled.
+// adapters. It serves until ctx is cancelled, then drains.
 func Run(ctx context.Context, stdout io.Writer) error {
 	res, err := LoadProcessConfig()
 	if err != nil {
@@ -35,23 +36,62 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	log, closeLog := openLogger(stdout, cfg)
 	defer closeLog()
 	logStartup(log, res)
-	h, err := newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient())
+
+	m, scrape, err := newMetrics()
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	srv := newServer(cfg.drainPolicy(), httpadapter.ErrShuttingDown, log)
+	ops := operations{metrics: m, draining: srv.draining}
+	var others []listener
+	if cfg.MetricsPort == "" {
+		ops.scrape = scrape
+	} else {
+		others = append(others, listener{name: "metrics listening", addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), h: metricsOnly(scrape)})
+	}
+	h, err := newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient(), ops)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h, log)
+	return srv.serve(ctx, listener{name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h}, others...)
+}
+
+// operations are the hooks that serve operators rather than clients.
+type operations struct {
+	metrics  *metrics.Metrics
+	scrape   http.Handler    // GET /metrics on the API port; nil when it has a port of its own
+	draining <-chan struct{} // closed when the drain begins
+}
+
+// newMetrics builds a registry of our own, never the client library's
+// global one, so nothing registers behind our back and tests can build
+// as many as they like.
+func newMetrics() (*metrics.Metrics, http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Build{Version: version, Revision: revision})
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, metrics.Handler(reg, reg), nil
+}
+
+// metricsOnly serves GET /metrics alone on the metrics port.
+func metricsOnly(scrape http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", scrape)
+	return mux
 }
 
 // newHandler wires adapters and use case; upstream is the shared client
 // and settings are what the config diagnostics report. The contract is
 // converted to JSON here, once, rather than per request.
-func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) (http.Handler, error) {
+func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client, ops operations) (http.Handler, error) {
 	docJSON, err := api.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
-	model := newChatModel(cfg, upstream)
-	svc := NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
+	model := newChatModel(cfg, upstream, llmhttp.WithObserver(ops.metrics.Upstream(cfg.LLMProvider)))
+	svc := NewCompletionService(ops.metrics.CountModel(model), cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -59,7 +99,41 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		Models:       compatModels(cfg),
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
+		Readiness:    readiness(cfg, model),
+		Draining:     ops.draining,
+		Observer:     ops.metrics,
+		Metrics:      ops.scrape,
 	}), nil
+}
+
+// readiness is decided once: settings do not change while the process
+// runs. It names missing keys, never values.
+func readiness(cfg Config, model ports.ChatModel) httpadapter.Readiness {
+	r := httpadapter.Readiness{Provider: cfg.LLMProvider, Auth: authMode(cfg)}
+	if what, missing := cfg.missing(); len(missing) > 0 {
+		r.Problem, r.Missing = what, missing
+		return r
+	}
+	if u, ok := model.(unconfigured); ok {
+		r.Problem = "the model adapter could not be built"
+		var de *domain.Error
+		if errors.As(u.err, &de) {
+			r.Problem = de.Msg
+		}
+	}
+	return r
+}
+
+// authMode is how this process authenticates upstream: Azure's key or
+// entra, a Bearer key for OpenAI-compatible servers when one is set.
+func authMode(cfg Config) string {
+	switch {
+	case cfg.LLMProvider == ProviderAzure:
+		return cfg.AzureAuth
+	case cfg.LLMProvider == ProviderOpenAI && cfg.OpenAIAPIKey != "":
+		return AuthKey
+	}
+	return "none"
 }
 
 // configInfo hands the HTTP adapter only what it may show: no secret
@@ -79,7 +153,7 @@ func configInfo(settings []Setting) []httpadapter.Setting {
 // newChatModel picks the driven adapter named by LLM_PROVIDER. Missing
 // settings do not stop the service: every call then answers with a
 // misconfiguration error naming them, as the reference does.
-func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
+func newChatModel(cfg Config, client *http.Client, opts ...llmhttp.Option) ports.ChatModel {
 	if cfg.LLMProvider == ProviderFake {
 		return fake.Model{Delay: cfg.FakeStreamDelay}
 	}
@@ -91,7 +165,7 @@ func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 		return openai.New(openai.Config{
 			BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel,
 			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
-		}, client)
+		}, client, opts...)
 	}
 	azCfg := azureopenai.Config{
 		Endpoint: cfg.AzureEndpoint, Deployment: cfg.AzureDeployment, APIVersion: cfg.AzureAPIVersion,
@@ -108,7 +182,7 @@ func newChatModel(cfg Config, client *http.Client) ports.ChatModel {
 	} else {
 		azCfg.APIKey = cfg.azureKey()
 	}
-	return azureopenai.New(azCfg, client)
+	return azureopenai.New(azCfg, client, opts...)
 }
 
 // compatModels is what the OpenAI-compatible surface accepts as
@@ -146,39 +220,4 @@ func (u unconfigured) Chat(context.Context, ports.ChatRequest) (ports.ChatResult
 
 func (u unconfigured) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
 	return nil, u.err
-}
-
-// serve listens first so that the bound address (PORT=0 picks a free one)
-// is logged before any request can arrive.
-func serve(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info().Msg("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

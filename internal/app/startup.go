@@ -18,7 +18,7 @@ func logStartup(log zerolog.Logger, res Resolved) {
 		}
 		config = config.Dict(s.Key, entry)
 	}
-	ev := log.Info().Str("version", version).Str("env_file", res.EnvFile).Dict("config", config)
+	ev := log.Info().Str("version", version).Str("revision", revision).Str("env_file", res.EnvFile).Dict("config", config)
 	if _, missing := cfg.missing(); len(missing) > 0 {
 		ev = ev.Strs("missing", missing)
 	}

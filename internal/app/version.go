@@ -1,4 +1,10 @@
 package app
 
-// version is stamped at build time: -ldflags "-X …/internal/app.version=$(git describe)".
-var version = "dev"
+// version and revision are stamped at build time (see the Makefile and
+// the Dockerfile): -ldflags "-X …/internal/app.version=$(git describe)
+// -X …/internal/app.revision=$(git rev-parse --short HEAD)". They show in
+// GET /api/, the start-up log and aoai_api_build_info.
+var (
+	version  = "dev"
+	revision = "unknown"
+)

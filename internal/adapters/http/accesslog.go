@@ -9,6 +9,11 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// quietPaths are polled by machines every few seconds: kubelet probes
+// and Prometheus scrapes. Their lines go to DEBUG, so they do not bury
+// the requests people read logs for.
+var quietPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
 // accessLog writes one entry per request, in the reference's shape.
 func accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -18,7 +23,10 @@ func accessLog() gin.HandlerFunc {
 		status := c.Writer.Status()
 		log := zerolog.Ctx(c.Request.Context())
 		ev := log.Info()
-		if status >= http.StatusInternalServerError {
+		switch {
+		case quietPaths[path] && c.FullPath() == path:
+			ev = log.Debug()
+		case status >= http.StatusInternalServerError:
 			ev = log.Error()
 		}
 		ev.Str("method", c.Request.Method).

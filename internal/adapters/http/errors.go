@@ -102,6 +102,9 @@ func apiErrorOf(c *gin.Context, f failure) errorBody {
 // describeError decides what err means for a client and logs what the
 // client is not shown. Streams use it too, for their error events.
 func describeError(c *gin.Context, err error) failure {
+	if cause := shutdownCause(c.Request.Context()); cause != nil {
+		err = cause // a cancelled upstream call is our doing, not the client's
+	}
 	f := failure{status: errInternal.status, msg: errInternal.msg, code: errInternal.code}
 	var se *statusError
 	var de *domain.Error

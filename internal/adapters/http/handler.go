@@ -4,6 +4,7 @@
 package http
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -27,6 +28,11 @@ type Options struct {
 	// WriteTimeout bounds each write to a client; streams get a fresh
 	// deadline per event instead of one for the whole response.
 	WriteTimeout time.Duration
+
+	Readiness Readiness       // what GET /readyz reports
+	Draining  <-chan struct{} // closed when shutdown begins: /readyz answers 503 from then on
+	Observer  RequestObserver // told about every request; nil for none
+	Metrics   http.Handler    // served at GET /metrics; nil when it has its own port
 }
 
 // NewHandler builds the engine with every route and middleware. The
@@ -46,7 +52,10 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	e.HandleMethodNotAllowed = true
 	_ = e.SetTrustedProxies(nil) // the TCP peer is the client until proxies are configured
 
-	e.Use(correlate(log), accessLog(), recovery())
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	e.Use(observe(opts.Observer), correlate(log), accessLog(), recovery())
 	e.NoRoute(func(c *gin.Context) { writeError(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
 	registerRoutes(e, svc, opts)

@@ -24,6 +24,11 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
 	e.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
 	e.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
+	e.GET("/healthz", handleHealthz)
+	e.GET("/readyz", handleReadyz(opts.Readiness, opts.Draining))
+	if opts.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(opts.Metrics))
+	}
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }

@@ -104,6 +104,9 @@ func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive tim
 				return
 			}
 		case <-c.Request.Context().Done():
+			if cause := shutdownCause(c.Request.Context()); cause != nil {
+				_ = f.fail(w, c, cause) // the client learns why its stream ends
+			}
 			return
 		}
 	}

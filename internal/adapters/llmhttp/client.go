@@ -43,12 +43,13 @@ type (
 
 // Client sends requests to one upstream with the shared retry rules.
 type Client struct {
-	http   *http.Client
-	policy Policy
-	target Target
-	now    Clock
-	sleep  Sleeper
-	jitter func() float64 // in [0, 1)
+	http    *http.Client
+	policy  Policy
+	target  Target
+	now     Clock
+	sleep   Sleeper
+	jitter  func() float64 // in [0, 1)
+	observe Observer
 }
 
 // Option adjusts a Client; tests use it to inject time.
@@ -70,7 +71,7 @@ func New(hc *http.Client, p Policy, t Target, opts ...Option) *Client {
 	if p.MaxBackoff <= 0 {
 		p.MaxBackoff = 8 * time.Second
 	}
-	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64}
+	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64, observe: nopObserver{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -135,6 +136,7 @@ func (c *Client) wait(ctx context.Context, attempt int, d time.Duration, fromSer
 	}
 	zerolog.Ctx(ctx).Warn().Str("upstream", c.target.Name).Int("attempt", attempt+1).
 		Dur("wait_ms", d).Bool("server_requested", fromServer).Msg("upstream retry")
+	c.observe.Retry()
 	return c.sleep(ctx, d) == nil
 }
 
@@ -178,13 +180,17 @@ func (c *Client) RequestID(h http.Header) string {
 	return ""
 }
 
+// logAttempt logs one attempt and reports it to the observer.
 func (c *Client) logAttempt(ctx context.Context, attempt int, resp *http.Response, start time.Time, err error) {
+	elapsed := c.now().Sub(start)
 	ev := zerolog.Ctx(ctx).Info().Str("upstream", c.target.Name).Str(c.target.ResourceKind, c.target.Resource).
-		Int("attempt", attempt+1).Dur("upstream_latency_ms", c.now().Sub(start))
+		Int("attempt", attempt+1).Dur("upstream_latency_ms", elapsed)
 	if err != nil {
+		c.observe.Attempt(0, elapsed)
 		ev.Int("upstream_status", 0).AnErr("upstream_error", err).Msg("upstream call")
 		return
 	}
+	c.observe.Attempt(resp.StatusCode, elapsed)
 	ev.Int("upstream_status", resp.StatusCode).Str("upstream_request_id", c.RequestID(resp.Header)).Msg("upstream call")
 }
 

@@ -1,0 +1,32 @@
+package metrics
+
+import (
+	"strconv"
+	"time"
+)
+
+// Upstream reports one provider's attempts and retries; it fulfils
+// llmhttp.Observer without this package importing llmhttp.
+type Upstream struct {
+	m        *Metrics
+	provider string
+}
+
+// Upstream binds the provider label, as LLM_PROVIDER names it.
+func (m *Metrics) Upstream(provider string) Upstream {
+	m.retries.WithLabelValues(provider) // zero from the start, for rate()
+	return Upstream{m: m, provider: provider}
+}
+
+// Attempt counts one call; status 0 means no response arrived.
+func (u Upstream) Attempt(status int, elapsed time.Duration) {
+	s := "error"
+	if status > 0 {
+		s = strconv.Itoa(status)
+	}
+	u.m.upstreamCalls.WithLabelValues(u.provider, s).Inc()
+	u.m.upstreamDuration.WithLabelValues(u.provider, s).Observe(elapsed.Seconds())
+}
+
+// Retry counts one decision to try again.
+func (u Upstream) Retry() { u.m.retries.WithLabelValues(u.provider).Inc() }
