@@ -7,7 +7,7 @@
 #     --build-arg VERSION="$(git describe --tags --always --dirty)" \
 #     --build-arg REVISION="$(git rev-parse --short HEAD)" .
 #
-# test/deploy_test.go runs this file's own `go build` line and checks
+# test/dockerfile_test.go runs this file's own `go build` line and checks
 # that the result is static, so keep that line self-contained.
 
 FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
