@@ -18,6 +18,9 @@ type Options struct {
 	MaxBodyBytes int64     // larger JSON bodies get 413
 	Settings     []Setting // what GET /api/config/info reports
 	Models       []string  // what the OpenAI-compatible surface accepts as "model"
+	Security     Security  // inbound keys, rate limit, CORS, trusted proxies
+	// DebugEndpoints serves GET /debug/runtime, for tests only.
+	DebugEndpoints bool
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.
@@ -42,9 +45,10 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	e.RedirectTrailingSlash = false // no route answers with a redirect
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
-	_ = e.SetTrustedProxies(nil) // the TCP peer is the client until proxies are configured
+	_ = e.SetTrustedProxies(opts.Security.TrustedProxies) // none: the TCP peer is the client; app validated them
 
 	e.Use(correlate(log), accessLog(), recovery())
+	e.Use(guards(opts.Security)...)
 	e.NoRoute(func(c *gin.Context) { writeError(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
 	registerRoutes(e, svc, opts)

@@ -22,6 +22,9 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	e.GET("/v1/models", handleV1Models(opts.Models))
 	e.GET("/v1/models/:model", handleV1Model(opts.Models))
 	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
+	if opts.DebugEndpoints {
+		e.GET("/debug/runtime", handleDebugRuntime)
+	}
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }
