@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/rs/zerolog"
 
+	"github.com/aoai-api/aoai-api/internal/adapters/admission"
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
@@ -34,19 +35,26 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	log, closeLog := openLogger(stdout, cfg)
 	defer closeLog()
 	logStartup(log, res)
-	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient()), log)
+	return serve(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient()), log, cfg.serverLimits())
 }
 
 // newHandler wires adapters and use case; upstream is the shared client
 // and settings are what the config diagnostics report.
 func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client) http.Handler {
-	model := newChatModel(cfg, upstream)
+	// The gate sits on the driven port, so every route that reaches the
+	// model, streams included, shares one bound on concurrent calls.
+	model := admission.Limit(newChatModel(cfg, upstream), cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout)
 	svc := NewCompletionService(model, cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Settings:     configInfo(settings),
 		Models:       compatModels(cfg),
+		Security: httpadapter.Security{
+			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
+			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
+		},
+		DebugEndpoints: cfg.DebugEndpoints,
 	})
 }
 
@@ -138,18 +146,12 @@ func (u unconfigured) Stream(context.Context, ports.ChatRequest) (ports.ChatStre
 
 // serve listens first so that the bound address (PORT=0 picks a free one)
 // is logged before any request can arrive.
-func serve(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
+func serve(ctx context.Context, addr string, h http.Handler, log zerolog.Logger, limits serverLimits) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := limits.server(h)
 	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
 
 	errc := make(chan error, 1)
