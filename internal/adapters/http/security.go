@@ -3,7 +3,6 @@ package http
 import (
 	"crypto/sha256"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -86,11 +85,12 @@ func guard(auth *keyring, limits *callerLimits) gin.HandlerFunc {
 
 // isOpenPath names what load balancers, probes, scrapers and people
 // exploring the API reach without a key: nothing that spends quota or
-// shows configuration. It sees the same URL.Path the router matches.
+// shows configuration. Exact paths only, compared with the same decoded
+// URL.Path the router matches, so no other spelling is let through.
 func isOpenPath(p string) bool {
 	switch p {
-	case "/", "/api", "/api/", "/healthz", "/readyz", "/metrics":
+	case "/", "/api", "/api/", "/healthz", "/readyz", "/metrics", "/api/openapi.yaml", "/api/openapi.json":
 		return true
 	}
-	return strings.HasPrefix(p, "/api/openapi.")
+	return false
 }
