@@ -5,8 +5,10 @@ BIN     := bin/aoai-api
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/internal/app.version=$(VERSION)
 MOCKS   := internal/ports/mocks
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 20s
 
-.PHONY: help build run demo test sdk-deps fmt-check vet mocks-check generate clean
+.PHONY: help build run demo test sdk-deps fuzz lint fmt-check vet mocks-check generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +24,18 @@ demo: build ## run with the offline fake model on http://127.0.0.1:5009
 
 test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector
 	go test -race -count=1 ./...
+
+# Minimising each new input is capped at 2s; the default 60s leaves a
+# short run minimising instead of fuzzing.
+fuzz: ## run every fuzz target for FUZZTIME each (default 20s); make test runs their seed corpora
+	@set -e; for pkg in $$(go list ./internal/...); do \
+		for fn in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$fn ($$pkg)"; go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg; \
+		done; \
+	done
+
+lint: ## staticcheck, pinned; CI runs it after make test
+	go run $(STATICCHECK) ./...
 
 sdk-deps: ## install the official openai npm SDK that the /v1 contract test drives (needs Node 20 + npm)
 	npm ci --prefix test/sdk --no-audit --no-fund --loglevel=error
