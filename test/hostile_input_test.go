@@ -2,7 +2,6 @@ package test
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -213,11 +212,6 @@ func assertSlowlorisClosed(t *testing.T, base string, headerTimeout time.Duratio
 		case <-tick.C:
 		}
 	}
-}
-
-func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "reset")
 }
 
 // TestNoSpellingOfAPathSlipsPastTheKeyCheck: the guard decides on the
