@@ -78,6 +78,20 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"MAX_TOKENS_LIMIT", "0", "invalid MAX_TOKENS_LIMIT=0"},
 		{"UPSTREAM_MAX_RETRY_WAIT", "-5s", "invalid UPSTREAM_MAX_RETRY_WAIT=-5s"},
 		{"LOG_PROMPTS", "yes", `invalid LOG_PROMPTS="yes": want a boolean`},
+		{"RATE_LIMIT_RPS", "-1", "invalid RATE_LIMIT_RPS=-1"},
+		{"RATE_LIMIT_RPS", "fast", `invalid RATE_LIMIT_RPS="fast": want a number`},
+		{"RATE_LIMIT_BURST", "0", "invalid RATE_LIMIT_BURST=0"},
+		{"RATE_LIMIT_MAX_CALLERS", "0", "invalid RATE_LIMIT_MAX_CALLERS=0"},
+		{"MAX_CONCURRENT_UPSTREAM", "-2", "invalid MAX_CONCURRENT_UPSTREAM=-2"},
+		{"UPSTREAM_QUEUE_TIMEOUT", "-1s", "invalid UPSTREAM_QUEUE_TIMEOUT=-1s"},
+		{"READ_HEADER_TIMEOUT", "0s", "invalid READ_HEADER_TIMEOUT=0s"},
+		{"READ_TIMEOUT", "0s", "invalid READ_TIMEOUT=0s"},
+		{"IDLE_TIMEOUT", "0s", "invalid IDLE_TIMEOUT=0s"},
+		{"MAX_HEADER_BYTES", "100", "invalid MAX_HEADER_BYTES=100"},
+		{"TRUSTED_PROXIES", "10.0.0.0/8,ingress", `invalid TRUSTED_PROXIES entry "ingress"`},
+		{"CORS_ALLOWED_ORIGINS", "https://app.example/", `invalid CORS_ALLOWED_ORIGINS entry "https://app.example/"`},
+		{"CORS_ALLOWED_ORIGINS", "app.example", `invalid CORS_ALLOWED_ORIGINS entry "app.example"`},
+		{"DEBUG_ENDPOINTS", "on", `invalid DEBUG_ENDPOINTS="on": want a boolean`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
