@@ -1,14 +1,10 @@
 package test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,69 +229,6 @@ func soakCall(c *http.Client, base string, i int) soakResult {
 	return res
 }
 
-func checkJSON(resp *http.Response, body []byte, v1 bool) error {
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		return fmt.Errorf("status %d with Content-Type %q: %.200s", resp.StatusCode, ct, body)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		return fmt.Errorf("status %d, body not JSON: %.200s", resp.StatusCode, body)
-	}
-	switch {
-	case resp.StatusCode == 200 && v1:
-		if _, ok := m["choices"].([]any); !ok {
-			return fmt.Errorf("no choices: %.200s", body)
-		}
-	case resp.StatusCode == 200:
-		if _, ok := m["response"].(string); !ok {
-			return fmt.Errorf("no response: %.200s", body)
-		}
-	case v1:
-		if e, _ := m["error"].(map[string]any); e == nil || e["message"] == "" {
-			return fmt.Errorf("status %d without an OpenAI error: %.200s", resp.StatusCode, body)
-		}
-	default:
-		if msg, _ := m["error"].(string); msg == "" || m["correlation_id"] != resp.Header.Get("X-Request-ID") {
-			return fmt.Errorf("status %d without our error shape: %.200s", resp.StatusCode, body)
-		}
-	}
-	if (resp.StatusCode == 429 || resp.StatusCode == 503) && resp.Header.Get("Retry-After") == "" {
-		return fmt.Errorf("%d without Retry-After", resp.StatusCode)
-	}
-	return nil
-}
-
-// checkStream wants every event to be JSON and the stream to end in
-// exactly one way: done ([DONE] on /v1), or an error event.
-func checkStream(h http.Header, body []byte, v1 bool) error {
-	if ct := h.Get("Content-Type"); ct != "text/event-stream" {
-		return fmt.Errorf("stream with Content-Type %q", ct)
-	}
-	var name, last string
-	var lastName string
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data := strings.TrimPrefix(line, "data: ")
-			if data != "[DONE]" && !json.Valid([]byte(data)) {
-				return fmt.Errorf("event data is not JSON: %q", data)
-			}
-			last, lastName, name = data, name, ""
-		}
-	}
-	switch {
-	case v1 && last == "[DONE]", !v1 && lastName == "done":
-		return nil
-	case v1 && strings.HasPrefix(last, `{"error":{`), !v1 && lastName == "error" && strings.HasPrefix(last, `{"error":"`):
-		return nil
-	}
-	return fmt.Errorf("stream ended with neither done nor an error event: %.300s", body)
-}
-
 func faultCounts(up *faultyUpstream) string {
 	names := []string{"429", "500", "reset", "slow", "malformed"}
 	var parts []string
@@ -303,92 +236,4 @@ func faultCounts(up *faultyUpstream) string {
 		parts = append(parts, n+"="+strconv.FormatInt(up.faults[i].Load(), 10))
 	}
 	return strings.Join(parts, " ")
-}
-
-// settledGoroutines polls the debug endpoint until the count is at most
-// want+2 (want < 0: until it stops falling), and returns it.
-func settledGoroutines(t *testing.T, base string, want int) int {
-	t.Helper()
-	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	prev := -1
-	for {
-		n := goroutines(t, c, base)
-		if (want < 0 && n == prev) || (want >= 0 && n <= want+2) || time.Now().After(deadline) {
-			return n
-		}
-		prev = n
-		<-tick.C
-	}
-}
-
-func goroutines(t *testing.T, c *http.Client, base string) int {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/debug/runtime", nil)
-	req.Header.Set("X-API-Key", soakKey)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Goroutines int `json:"goroutines"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Goroutines == 0 {
-		t.Fatalf("debug endpoint: %d %v", resp.StatusCode, err)
-	}
-	return body.Goroutines
-}
-
-// rssWatch samples the process's resident set from /proc while the soak
-// runs and keeps the peak.
-type rssWatch struct {
-	done chan struct{}
-	peak chan int
-}
-
-func watchRSS(t *testing.T, pid int) *rssWatch {
-	t.Helper()
-	w := &rssWatch{done: make(chan struct{}), peak: make(chan int, 1)}
-	path := "/proc/" + strconv.Itoa(pid) + "/status"
-	if _, err := readRSS(path); err != nil {
-		t.Fatalf("cannot read the service's RSS: %v", err)
-	}
-	go func() {
-		peak := 0
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if kib, err := readRSS(path); err == nil {
-				peak = max(peak, kib)
-			}
-			select {
-			case <-w.done:
-				w.peak <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return w
-}
-
-func (w *rssWatch) stop() int {
-	close(w.done)
-	return <-w.peak
-}
-
-func readRSS(path string) (int, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in %s", path)
 }
