@@ -6,8 +6,10 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X $(PKG)/internal/app.version=$(VERSION) -X $(PKG)/internal/app.revision=$(REVISION)
 MOCKS   := internal/ports/mocks
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 20s
 
-.PHONY: help build run demo test bench sdk-deps contract fmt-check vet mocks-check generate clean
+.PHONY: help build run demo test bench sdk-deps contract fuzz lint fmt-check vet mocks-check generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,6 +29,18 @@ test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every 
 bench: ## end-to-end benchmark against the floor, written to docs/benchmarks.md (not part of test/CI)
 	@command -v taskset >/dev/null || echo "taskset not found: the load generator will share CPUs with the targets"
 	$$(command -v taskset >/dev/null && echo taskset -c 1) go run ./test/bench/runner -out docs/benchmarks.md
+
+# Minimising each new input is capped at 2s; the default 60s leaves a
+# short run minimising instead of fuzzing.
+fuzz: ## run every fuzz target for FUZZTIME each (default 20s); make test runs their seed corpora
+	@set -e; for pkg in $$(go list ./internal/...); do \
+		for fn in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$fn ($$pkg)"; go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg; \
+		done; \
+	done
+
+lint: ## staticcheck, pinned; CI runs it after make test
+	go run $(STATICCHECK) ./...
 
 sdk-deps: ## install the official openai npm SDK that the /v1 contract test drives (needs Node 20 + npm)
 	npm ci --prefix test/sdk --no-audit --no-fund --loglevel=error

@@ -74,6 +74,14 @@ func (ct *contractTransport) RoundTrip(req *http.Request) (*http.Response, error
 	return resp, nil
 }
 
+// CloseIdleConnections lets client.CloseIdleConnections reach the base
+// transport, so tests that count the service's goroutines can settle.
+func (ct *contractTransport) CloseIdleConnections() {
+	if c, ok := ct.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // requestBody copies the body without consuming the one the base
 // transport sends.
 func requestBody(req *http.Request) ([]byte, error) {

@@ -25,11 +25,18 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 		azureReply(w, req)
 	})
-	scenarios := map[string]map[string]string{
-		"azure":         azureEnv(up),
-		"misconfigured": {"AZURE_OPENAI_API_KEY": testAPIKey},
+	keyed := azureEnv(up)
+	keyed["API_KEYS"] = inboundKeyEnv
+	scenarios := map[string]struct {
+		env map[string]string
+		hdr []string // sent with every request
+	}{
+		"azure":         {env: azureEnv(up)},
+		"misconfigured": {env: map[string]string{"AZURE_OPENAI_API_KEY": testAPIKey}},
+		"inbound keys":  {env: keyed, hdr: []string{"X-API-Key", inboundKeyEnv}},
 	}
-	for name, env := range scenarios {
+	for name, sc := range scenarios {
+		env := sc.env
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeEnvFile(t, filepath.Join(dir, ".env"), "AZURE_OPENAI_API_KEY_V1="+fileV1Key+"\n")
@@ -38,7 +45,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 			svc := startServiceIn(t, dir, env)
 
 			statuses := map[int]int{}
-			for _, r := range driveEveryRoute(t, svc.URL) {
+			responses := driveEveryRoute(t, svc.URL, sc.hdr...)
+			if sc.hdr != nil { // and with a wrong key that looks like one
+				responses = append(responses, driveEveryRoute(t, svc.URL, "Authorization", "Bearer wrong-"+leakMarker)...)
+			}
+			for _, r := range responses {
 				statuses[r.Status]++
 				if strings.Contains(string(r.Body), leakMarker) {
 					t.Errorf("a response body holds a key: %s", r.Body)
@@ -93,9 +104,9 @@ var pathParam = regexp.MustCompile(`[:*][^/]*`)
 // driveEveryRoute asks the welcome page which routes exist, so routes
 // added later are covered, and calls each with good, bad, failing and
 // misdirected requests.
-func driveEveryRoute(t *testing.T, base string) []response {
+func driveEveryRoute(t *testing.T, base string, hdr ...string) []response {
 	t.Helper()
-	welcome := call(t, "GET", base+"/api/", "", "")
+	welcome := call(t, "GET", base+"/api/", "", "", hdr...)
 	var body struct {
 		Endpoints []struct{ Method, Path string } `json:"endpoints"`
 	}
@@ -103,17 +114,17 @@ func driveEveryRoute(t *testing.T, base string) []response {
 		t.Fatalf("welcome endpoints: %v: %s", err, welcome.Body)
 	}
 	seen := map[string]bool{}
-	out := []response{welcome, call(t, "GET", base+"/no/such/route", "", "")}
+	out := []response{welcome, call(t, "GET", base+"/no/such/route", "", "", hdr...)}
 	for _, ep := range body.Endpoints {
 		seen[ep.Method+" "+ep.Path] = true
 		url := base + pathParam.ReplaceAllString(ep.Path, "x")
 		for _, b := range []string{`{"prompt":"hello"}`, `{"prompt":"please fail upstream"}`, `{}`, `{"prompt":`, ``} {
-			out = append(out, call(t, ep.Method, url, "application/json", b))
+			out = append(out, call(t, ep.Method, url, "application/json", b, hdr...))
 		}
 		out = append(out,
-			call(t, ep.Method, url, "text/plain", "hello"),
-			call(t, http.MethodPatch, url, "application/json", `{}`),
-			call(t, ep.Method, strings.TrimSuffix(url, "/")+"/nope", "", ""),
+			call(t, ep.Method, url, "text/plain", "hello", hdr...),
+			call(t, http.MethodPatch, url, "application/json", `{}`, hdr...),
+			call(t, ep.Method, strings.TrimSuffix(url, "/")+"/nope", "", "", hdr...),
 		)
 	}
 	for _, must := range []string{"POST /api/completions", "GET /api/config/info"} {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -49,10 +50,28 @@ type Config struct {
 	ShutdownDelay        time.Duration `envconfig:"SHUTDOWN_DELAY" default:"5s"`       // after SIGTERM, keep accepting while endpoints drop the pod
 	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`    // then wait this long for in-flight requests and streams
 	MetricsPort          string        `envconfig:"METRICS_PORT"`                      // empty: /metrics on PORT; else its own listener
-	// TrustedProxies is declared here so that manifests may set it and
-	// the config diagnostics list it; the security work gives it its
-	// behaviour (which peers may set X-Forwarded-For). Unused until then.
-	TrustedProxies string `envconfig:"TRUSTED_PROXIES"`
+
+	// Hardening; config_security.go validates these and README's
+	// Security section explains them.
+	APIKeys               []string      `envconfig:"API_KEYS" secret:"true"`      // inbound keys, comma-separated
+	APIKeysFile           string        `envconfig:"API_KEYS_FILE" secret:"true"` // one inbound key per line
+	RateLimitRPS          float64       `envconfig:"RATE_LIMIT_RPS" default:"0"`  // per caller; 0 = off
+	RateLimitBurst        int           `envconfig:"RATE_LIMIT_BURST" default:"10"`
+	RateLimitMaxCallers   int           `envconfig:"RATE_LIMIT_MAX_CALLERS" default:"10000"`
+	TrustedProxies        []string      `envconfig:"TRUSTED_PROXIES"`                     // CIDRs whose X-Forwarded-For is believed
+	CORSAllowedOrigins    []string      `envconfig:"CORS_ALLOWED_ORIGINS"`                // empty = no CORS
+	MaxConcurrentUpstream int           `envconfig:"MAX_CONCURRENT_UPSTREAM" default:"0"` // 0 = unlimited
+	UpstreamQueueTimeout  time.Duration `envconfig:"UPSTREAM_QUEUE_TIMEOUT" default:"2s"`
+	ReadHeaderTimeout     time.Duration `envconfig:"READ_HEADER_TIMEOUT" default:"10s"`
+	ReadTimeout           time.Duration `envconfig:"READ_TIMEOUT" default:"30s"`
+	IdleTimeout           time.Duration `envconfig:"IDLE_TIMEOUT" default:"120s"`
+	MaxHeaderBytes        int           `envconfig:"MAX_HEADER_BYTES" default:"65536"`
+	DebugEndpoints        bool          `envconfig:"DEBUG_ENDPOINTS" default:"false"` // tests only
+
+	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
+	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
+	// fields are skipped by envconfig and by the source report.
+	inboundKeyDigests [][sha256.Size]byte
 }
 
 // Providers that LLM_PROVIDER may name.
@@ -125,6 +144,9 @@ func LoadConfig(dir string, setenv func(key, value string) error) (Resolved, err
 	if err := cfg.validate(); err != nil {
 		return Resolved{}, err
 	}
+	if err := cfg.loadInboundKeys(); err != nil {
+		return Resolved{}, err
+	}
 	return Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path}, nil
 }
 
@@ -136,6 +158,8 @@ func typeHint(typeName string) string {
 		return "whole number"
 	case "bool":
 		return "boolean such as true or false"
+	case "float64":
+		return "number such as 2 or 0.5"
 	}
 	return typeName
 }
@@ -174,6 +198,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid SHUTDOWN_TIMEOUT=%s: want a positive duration", c.ShutdownTimeout)
 	}
 	if err := c.validateMetricsPort(); err != nil {
+		return err
+	}
+	if err := c.validateSecurity(); err != nil {
 		return err
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {

@@ -53,7 +53,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		cfg.LogFile != "./logs/app.log" || cfg.LogPrompts {
 		t.Errorf("defaults = %+v", cfg)
 	}
-	if cfg.ShutdownDelay != 5*time.Second || cfg.ShutdownTimeout != 25*time.Second || cfg.MetricsPort != "" || cfg.TrustedProxies != "" {
+	if cfg.ShutdownDelay != 5*time.Second || cfg.ShutdownTimeout != 25*time.Second || cfg.MetricsPort != "" || len(cfg.TrustedProxies) != 0 {
 		t.Errorf("drain and metrics defaults = %+v", cfg)
 	}
 	if _, got := cfg.missing(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
@@ -87,6 +87,20 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"METRICS_PORT", "metrics", `invalid METRICS_PORT="metrics"`},
 		{"METRICS_PORT", "70000", `invalid METRICS_PORT="70000"`},
 		{"METRICS_PORT", "5009", "invalid METRICS_PORT=5009: it must differ from PORT"},
+		{"RATE_LIMIT_RPS", "-1", "invalid RATE_LIMIT_RPS=-1"},
+		{"RATE_LIMIT_RPS", "fast", `invalid RATE_LIMIT_RPS="fast": want a number`},
+		{"RATE_LIMIT_BURST", "0", "invalid RATE_LIMIT_BURST=0"},
+		{"RATE_LIMIT_MAX_CALLERS", "0", "invalid RATE_LIMIT_MAX_CALLERS=0"},
+		{"MAX_CONCURRENT_UPSTREAM", "-2", "invalid MAX_CONCURRENT_UPSTREAM=-2"},
+		{"UPSTREAM_QUEUE_TIMEOUT", "-1s", "invalid UPSTREAM_QUEUE_TIMEOUT=-1s"},
+		{"READ_HEADER_TIMEOUT", "0s", "invalid READ_HEADER_TIMEOUT=0s"},
+		{"READ_TIMEOUT", "0s", "invalid READ_TIMEOUT=0s"},
+		{"IDLE_TIMEOUT", "0s", "invalid IDLE_TIMEOUT=0s"},
+		{"MAX_HEADER_BYTES", "100", "invalid MAX_HEADER_BYTES=100"},
+		{"TRUSTED_PROXIES", "10.0.0.0/8,ingress", `invalid TRUSTED_PROXIES entry "ingress"`},
+		{"CORS_ALLOWED_ORIGINS", "https://app.example/", `invalid CORS_ALLOWED_ORIGINS entry "https://app.example/"`},
+		{"CORS_ALLOWED_ORIGINS", "app.example", `invalid CORS_ALLOWED_ORIGINS entry "app.example"`},
+		{"DEBUG_ENDPOINTS", "on", `invalid DEBUG_ENDPOINTS="on": want a boolean`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

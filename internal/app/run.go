@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/aoai-api/aoai-api/api"
+	"github.com/aoai-api/aoai-api/internal/adapters/admission"
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
@@ -41,7 +42,7 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	srv := newServer(cfg.drainPolicy(), httpadapter.ErrShuttingDown, log)
+	srv := newServer(cfg.drainPolicy(), cfg.serverLimits(), httpadapter.ErrShuttingDown, log)
 	ops := operations{metrics: m, draining: srv.draining}
 	var others []listener
 	if cfg.MetricsPort == "" {
@@ -91,7 +92,10 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
 	model := newChatModel(cfg, upstream, llmhttp.WithObserver(ops.metrics.Upstream(cfg.LLMProvider)))
-	svc := NewCompletionService(ops.metrics.CountModel(model), cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
+	// The gate sits on the driven port, so every route that reaches the
+	// model, streams included, shares one bound on concurrent calls.
+	gated := admission.Limit(model, cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout)
+	svc := NewCompletionService(ops.metrics.CountModel(gated), cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -103,6 +107,11 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
+		Security: httpadapter.Security{
+			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
+			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
+		},
+		DebugEndpoints: cfg.DebugEndpoints,
 	}), nil
 }
 

@@ -34,6 +34,7 @@ func (c Config) drainPolicy() drainPolicy {
 // has a port of its own, and drains them on shutdown.
 type server struct {
 	policy   drainPolicy
+	limits   serverLimits  // what one client may make each listener hold
 	cause    error         // the cause every request context is cancelled with at the deadline
 	draining chan struct{} // closed when the drain begins; readiness reads it
 	log      zerolog.Logger
@@ -42,8 +43,8 @@ type server struct {
 
 // newServer prepares the drain; cause is what handlers recognise as
 // "the server is going away", as opposed to a client that left.
-func newServer(p drainPolicy, cause error, log zerolog.Logger) *server {
-	return &server{policy: p, cause: cause, draining: make(chan struct{}), log: log, after: time.After}
+func newServer(p drainPolicy, limits serverLimits, cause error, log zerolog.Logger) *server {
+	return &server{policy: p, limits: limits, cause: cause, draining: make(chan struct{}), log: log, after: time.After}
 }
 
 // listener is one address to serve and what to serve there.
@@ -70,7 +71,7 @@ func (s *server) serve(ctx context.Context, api listener, others ...listener) er
 			closeAll(lns)
 			return fmt.Errorf("listen %s: %w", l.addr, err)
 		}
-		lns[i], servers[i] = ln, newHTTPServer(l.h)
+		lns[i], servers[i] = ln, s.limits.server(l.h)
 	}
 	servers[0].BaseContext = func(net.Listener) context.Context { return base }
 	lns[0] = &notifyingListener{Listener: lns[0], onClose: func() { s.log.Info().Msg("stopped accepting connections") }}
@@ -134,18 +135,6 @@ func shutdownWithin(srv *http.Server, d time.Duration) {
 	defer cancel()
 	if srv.Shutdown(ctx) != nil {
 		_ = srv.Close()
-	}
-}
-
-// newHTTPServer bounds what a slow client can hold. There is no
-// WriteTimeout: streams set a deadline per event instead.
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
 	}
 }
 

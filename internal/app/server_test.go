@@ -78,7 +78,7 @@ func startDrainRig(t *testing.T, h http.Handler, others ...listener) *drainRig {
 	t.Helper()
 	r := &drainRig{logs: &lockedBuffer{}, delay: make(chan time.Time), timeout: make(chan time.Time), done: make(chan error, 1)}
 	policy := drainPolicy{delay: time.Hour, timeout: 2 * time.Hour, grace: 5 * time.Second} // hours: only the test fires them
-	r.srv = newServer(policy, errTestShutdown, zerolog.New(r.logs))
+	r.srv = newServer(policy, testLimits, errTestShutdown, zerolog.New(r.logs))
 	r.srv.after = func(d time.Duration) <-chan time.Time {
 		switch d {
 		case policy.delay:
@@ -241,10 +241,12 @@ func TestListenFailureIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	srv := newServer(drainPolicy{}, errTestShutdown, zerolog.Nop())
+	srv := newServer(drainPolicy{}, testLimits, errTestShutdown, zerolog.Nop())
 	err = srv.serve(context.Background(), listener{name: "listening", addr: "127.0.0.1:0", h: http.NotFoundHandler()},
 		listener{name: "metrics listening", addr: ln.Addr().String(), h: http.NotFoundHandler()})
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Errorf("err = %v, want a listen error", err)
 	}
 }
+
+var testLimits = serverLimits{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 120 * time.Second, maxHeaderBytes: 64 << 10}

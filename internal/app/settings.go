@@ -41,6 +41,9 @@ func configFields() []configField {
 	fields := make([]configField, 0, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue // derived state, not a setting
+		}
 		key := f.Tag.Get("envconfig")
 		if key == "" {
 			key = f.Name // envconfig's own fallback

@@ -17,6 +17,7 @@ const (
 	KindThrottled       Kind = "throttled"        // the model's quota is spent for now
 	KindTimeout         Kind = "timeout"          // the model did not answer in time
 	KindCanceled        Kind = "canceled"         // the caller went away first
+	KindUnavailable     Kind = "unavailable"      // this service is at capacity for now
 )
 
 // Error is the one error type the core speaks. Msg is safe to show a
@@ -27,7 +28,7 @@ type Error struct {
 	Err  error
 
 	Field             string        // KindInvalid: the offending input field, for clients that want it apart
-	RetryAfter        time.Duration // KindThrottled: when the caller may try again
+	RetryAfter        time.Duration // KindThrottled, KindUnavailable: when the caller may try again
 	Categories        []string      // KindContentFiltered: which filters fired
 	UpstreamRequestID string        // the model provider's id for support tickets
 }
@@ -58,6 +59,12 @@ func Upstream(msg string, cause error) *Error {
 // Throttled reports a spent quota; retryAfter is the provider's hint.
 func Throttled(msg string, retryAfter time.Duration, cause error) *Error {
 	return &Error{Kind: KindThrottled, Msg: msg, Err: cause, RetryAfter: retryAfter}
+}
+
+// Unavailable reports that this service will not start the call now,
+// to protect the model's quota; retryAfter is when trying again is sensible.
+func Unavailable(msg string, retryAfter time.Duration) *Error {
+	return &Error{Kind: KindUnavailable, Msg: msg, RetryAfter: retryAfter}
 }
 
 // Timeout reports a model that did not answer within the deadline.

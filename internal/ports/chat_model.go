@@ -28,7 +28,8 @@ type ChatResult struct {
 
 // ChatModel is the driven port fulfilled by an LLM adapter. Both methods
 // return *domain.Error of KindUpstream, KindThrottled, KindTimeout,
-// KindContentFiltered, KindCanceled or KindMisconfigured.
+// KindContentFiltered, KindCanceled or KindMisconfigured; a model behind
+// an admission gate also KindUnavailable.
 type ChatModel interface {
 	Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 	// Stream returns once the model has committed to an answer, so a

@@ -2,6 +2,7 @@ package azureopenai
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 )
 
@@ -23,7 +24,7 @@ type innerError struct {
 }
 
 // contentFilterCategories reports whether a 400 body is a content-filter
-// refusal and which categories were filtered, sorted for stable output.
+// refusal and which categories were filtered, sorted and each named once.
 func contentFilterCategories(body []byte) ([]string, bool) {
 	var fe filterError
 	if json.Unmarshal(body, &fe) != nil {
@@ -51,5 +52,5 @@ func contentFilterCategories(body []byte) ([]string, bool) {
 		}
 	}
 	sort.Strings(cats)
-	return cats, true
+	return slices.Compact(cats), true // a body may carry both spellings of one result
 }

@@ -18,7 +18,8 @@ import (
 var errUnsupportedMedia = &statusError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json", code: "unsupported_media_type"}
 
 // decodeJSON is the one strict decoder for request bodies: JSON media
-// type, bounded size, valid UTF-8, a single object and nothing after it.
+// type, bounded size, valid UTF-8, a single object with no key twice and
+// nothing after it.
 // Unknown fields are ignored so that clients can evolve first.
 func decodeJSON(c *gin.Context, limit int64, dst any) error {
 	if !isJSON(c.GetHeader("Content-Type")) {
@@ -45,12 +46,11 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 		}
 		return badRequest("request body is not valid JSON")
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+	if err := checkJSONShape(trimmed); err != nil {
+		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("request body has data after the JSON object")
+	if err := json.Unmarshal(trimmed, dst); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }

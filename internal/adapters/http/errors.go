@@ -22,6 +22,7 @@ var statusByKind = map[domain.Kind]int{
 	domain.KindThrottled:       http.StatusTooManyRequests,
 	domain.KindTimeout:         http.StatusGatewayTimeout,
 	domain.KindCanceled:        statusClientClosed,
+	domain.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
 // statusClientClosed is nginx's code for a client that left first; no
@@ -34,10 +35,11 @@ const headerUpstreamRequestID = "X-Upstream-Request-ID"
 // routing, decoding), which the domain knows nothing about. code and
 // param feed the OpenAI-style error shape.
 type statusError struct {
-	status int
-	msg    string
-	code   string
-	param  string
+	status     int
+	msg        string
+	code       string
+	param      string
+	retryAfter time.Duration // sent as Retry-After when set
 }
 
 func (e *statusError) Error() string { return e.msg }
@@ -68,6 +70,7 @@ var codeByKind = map[domain.Kind]string{
 	domain.KindThrottled:       "rate_limit_exceeded",
 	domain.KindTimeout:         "upstream_timeout",
 	domain.KindCanceled:        "client_closed_request",
+	domain.KindUnavailable:     "service_unavailable",
 }
 
 type errorBody struct {
@@ -110,7 +113,7 @@ func describeError(c *gin.Context, err error) failure {
 	var de *domain.Error
 	switch {
 	case errors.As(err, &se):
-		f.status, f.msg, f.code, f.param = se.status, se.msg, se.code, se.param
+		f.status, f.msg, f.code, f.param, f.retryAfter = se.status, se.msg, se.code, se.param, se.retryAfter
 	case errors.As(err, &de) && statusByKind[de.Kind] != 0:
 		f = failure{status: statusByKind[de.Kind], msg: de.Msg, code: codeByKind[de.Kind], param: de.Field,
 			upstreamRequestID: de.UpstreamRequestID, categories: de.Categories, retryAfter: de.RetryAfter}

@@ -21,6 +21,9 @@ type Options struct {
 	Models       []string  // what the OpenAI-compatible surface accepts as "model"
 	OpenAPIYAML  []byte    // the contract, served at /api/openapi.yaml
 	OpenAPIJSON  []byte    // the same document as JSON, converted once at start-up
+	Security     Security  // inbound keys, rate limit, CORS, trusted proxies
+	// DebugEndpoints serves GET /debug/runtime, for tests only.
+	DebugEndpoints bool
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.
@@ -50,12 +53,13 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	e.RedirectTrailingSlash = false // no route answers with a redirect
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
-	_ = e.SetTrustedProxies(nil) // the TCP peer is the client until proxies are configured
+	_ = e.SetTrustedProxies(opts.Security.TrustedProxies) // none: the TCP peer is the client; app validated them
 
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
 	e.Use(observe(opts.Observer), correlate(log), accessLog(), recovery())
+	e.Use(guards(opts.Security)...)
 	e.NoRoute(func(c *gin.Context) { writeError(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
 	registerRoutes(e, svc, opts)

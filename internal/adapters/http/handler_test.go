@@ -129,6 +129,11 @@ func TestCompletionsBadInput(t *testing.T) {
 		{"prompt object", "application/json", `{"prompt":{"a":1}}`, 400, "'prompt' must be a string"},
 		{"prompt array", "application/json", `{"prompt":["a"]}`, 400, "'prompt' must be a string"},
 		{"invalid utf8", "application/json", "{\"prompt\":\"\xff\xfe\"}", 400, "UTF-8"},
+		{"duplicate key", "application/json", `{"prompt":"a","prompt":"b"}`, 400, "duplicate key 'prompt'"},
+		{"duplicate key by case", "application/json", `{"prompt":"a","PROMPT":"b"}`, 400, "duplicate key 'PROMPT'"},
+		{"duplicate key escaped", "application/json", `{"prompt":"a","\u0070rompt":"b"}`, 400, "duplicate key"},
+		{"duplicate nested key", "application/json", `{"prompt":"a","x":[{"k":1,"k":2}]}`, 400, "duplicate key 'k'"},
+		{"too deep", "application/json", `{"prompt":"a","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, 400, "deeper than 64"},
 		{"too large", "application/json", `{"prompt":"` + strings.Repeat("a", 2000) + `"}`, 413, "exceeds 1024 bytes"},
 	}
 	for _, tt := range tests {
@@ -326,6 +331,7 @@ func TestUpstreamFailureMapping(t *testing.T) {
 		{"throttled", throttled, 429, "38", "apim-2", ""},
 		{"timeout", domain.Timeout("Azure OpenAI did not answer in time", context.DeadlineExceeded), 504, "", "", ""},
 		{"auth", domain.Upstream("upstream authentication failed", errors.New("401")), 502, "", "", ""},
+		{"at capacity", domain.Unavailable("at its limit", 1500*time.Millisecond), 503, "2", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

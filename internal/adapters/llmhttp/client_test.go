@@ -164,6 +164,21 @@ func TestRetryAfterCapped(t *testing.T) {
 	}
 }
 
+// A hint too large for a Duration must not wrap into a negative wait,
+// which would retry at once instead of honouring the cap.
+func TestHugeRetryAfterIsCappedNotWrapped(t *testing.T) {
+	for _, hdr := range [][2]string{{"retry-after-ms", "1e300"}, {"retry-after-ms", "9.3e15"}, {"Retry-After", "2147483646"}} {
+		s := newScripted(t, status(429, hdr[0], hdr[1]), ok)
+		clock := at("2026-01-01T00:00:00Z")
+		if _, err := send(t, context.Background(), newClient(s, policy, clock), s.URL); err != nil {
+			t.Fatal(err)
+		}
+		if got := clock.Waits(); len(got) != 1 || got[0] != 30*time.Second {
+			t.Errorf("%s: %s: waits = %v, want [30s] (the cap)", hdr[0], hdr[1], got)
+		}
+	}
+}
+
 func TestRetriesStopAtTheLimitWithExponentialBackoff(t *testing.T) {
 	s := newScripted(t, status(500))
 	clock := at("2026-01-01T00:00:00Z")

@@ -1,0 +1,108 @@
+// Package admission bounds how many upstream calls run at once. Every
+// call Azure bills passes through the ChatModel port, so a gate there
+// protects the quota for every driving route alike, streams included.
+package admission
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// Gate is a ChatModel that admits at most max calls to the model at a
+// time. A call waits up to wait for a slot and is then refused with
+// KindUnavailable, so that load sheds fast instead of piling up.
+type Gate struct {
+	model ports.ChatModel
+	slots chan struct{}
+	wait  time.Duration
+}
+
+var _ ports.ChatModel = (*Gate)(nil)
+
+// Limit wraps model; max <= 0 means no limit and returns model itself.
+func Limit(model ports.ChatModel, max int, wait time.Duration) ports.ChatModel {
+	if max <= 0 {
+		return model
+	}
+	return &Gate{model: model, slots: make(chan struct{}, max), wait: wait}
+}
+
+// Chat holds a slot for the whole call.
+func (g *Gate) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+	if err := g.acquire(ctx); err != nil {
+		return ports.ChatResult{}, err
+	}
+	defer g.release()
+	return g.model.Chat(ctx, req)
+}
+
+// Stream holds a slot until the stream is closed or ends, since an open
+// stream is an upstream generation still being billed.
+func (g *Gate) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+	if err := g.acquire(ctx); err != nil {
+		return nil, err
+	}
+	st, err := g.model.Stream(ctx, req)
+	if err != nil {
+		g.release()
+		return nil, err
+	}
+	return &stream{ChatStream: st, release: sync.OnceFunc(g.release)}, nil
+}
+
+// acquire takes a slot, waiting at most g.wait. Errors: KindUnavailable
+// when none frees up in time, KindCanceled when the caller leaves first.
+func (g *Gate) acquire(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return domain.Canceled(err)
+	}
+	timer := time.NewTimer(g.wait)
+	defer timer.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return domain.Canceled(ctx.Err())
+	case <-timer.C:
+		return domain.Unavailable("the service is at its limit of concurrent model calls; retry shortly", g.retryAfter())
+	}
+}
+
+func (g *Gate) release() { <-g.slots }
+
+// retryAfter suggests the queue wait, at least a second: a retry sooner
+// would most likely meet the same full queue.
+func (g *Gate) retryAfter() time.Duration {
+	return time.Duration(max(1, math.Ceil(g.wait.Seconds()))) * time.Second
+}
+
+// stream gives the slot back exactly once: at Close, or as soon as the
+// stream ends by itself, so a caller that forgets Close leaks nothing.
+type stream struct {
+	ports.ChatStream
+	release func()
+}
+
+func (s *stream) Recv() (string, error) {
+	text, err := s.ChatStream.Recv()
+	if err != nil { // io.EOF or a failure: either way the stream is over
+		s.release()
+	}
+	return text, err
+}
+
+func (s *stream) Close() error {
+	err := s.ChatStream.Close()
+	s.release()
+	return err
+}

@@ -1,0 +1,125 @@
+package llmhttp_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// canned answers every request with the same fuzzed response, so a fuzz
+// run never touches the network.
+type canned struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: c.status, Header: c.header.Clone(), Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
+}
+
+func fuzzClient(resp canned) *llmhttp.ChatClient {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)} // waits cost nothing
+	c := llmhttp.New(&http.Client{Transport: resp}, llmhttp.Policy{MaxRetries: 2, MaxRetryWait: time.Minute}, target,
+		llmhttp.WithClock(clk.Now, clk.Sleep), llmhttp.WithJitter(func() float64 { return 0.5 }))
+	return llmhttp.NewChatClient(c, llmhttp.Endpoint{URL: "http://upstream.invalid/chat", Timeout: time.Hour, IdleTimeout: time.Hour})
+}
+
+var portKinds = map[domain.Kind]bool{
+	domain.KindUpstream: true, domain.KindThrottled: true, domain.KindTimeout: true,
+	domain.KindContentFiltered: true, domain.KindCanceled: true, domain.KindMisconfigured: true,
+}
+
+// assertPortError holds an adapter to the port's promise: a *domain.Error
+// of a documented kind, with a message a client can be shown.
+func assertPortError(t *testing.T, err error) {
+	t.Helper()
+	var de *domain.Error
+	if !errors.As(err, &de) || !portKinds[de.Kind] || de.Msg == "" {
+		t.Fatalf("error %#v is not a documented *domain.Error", err)
+	}
+	if de.Kind == domain.KindThrottled && de.RetryAfter < time.Second {
+		t.Fatalf("throttled with Retry-After %v", de.RetryAfter)
+	}
+}
+
+// FuzzChatResponse parses any status, Retry-After and body as an Azure
+// or OpenAI chat answer. Seeds: testdata/fuzz/FuzzChatResponse.
+func FuzzChatResponse(f *testing.F) {
+	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
+		code := 200 + int(status)%400
+		h := http.Header{"Retry-After": {retryAfter}, "Retry-After-Ms": {retryAfter}, "Content-Type": {"application/json"}}
+		res, err := fuzzClient(canned{status: code, header: h, body: body}).Chat(context.Background(), ports.ChatRequest{})
+		if err != nil {
+			assertPortError(t, err)
+			return
+		}
+		if code >= 300 {
+			t.Fatalf("status %d accepted as an answer: %+v", code, res)
+		}
+		if len(res.Text) > len(body) {
+			t.Fatalf("text of %d bytes from a body of %d", len(res.Text), len(body))
+		}
+	})
+}
+
+// FuzzSSEReader parses any bytes as an event stream; it must end, and
+// never hand out more than it read. Seeds: testdata/fuzz/FuzzSSEReader.
+func FuzzSSEReader(f *testing.F) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := llmhttp.NewSSEReader(bytes.NewReader(in))
+		for events := 0; ; events++ {
+			ev, err := r.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, bufio.ErrTooLong) {
+					t.Fatalf("error %v", err)
+				}
+				return
+			}
+			if len(ev.Data) > len(in) || len(ev.Name) > len(in) {
+				t.Fatalf("event larger than the input: %q", ev.Data)
+			}
+			if 2*events > len(in) { // every event needs a field line and a blank line
+				t.Fatalf("%d events from %d bytes", events, len(in))
+			}
+		}
+	})
+}
+
+// FuzzChatStream runs any body through the streaming client as a 200
+// event stream: it opens or fails with a documented error, and Recv ends.
+// Seeds: testdata/fuzz/FuzzChatStream.
+func FuzzChatStream(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := http.Header{"Content-Type": {"text/event-stream"}}
+		st, err := fuzzClient(canned{status: 200, header: h, body: body}).Stream(context.Background(), ports.ChatRequest{})
+		if err != nil {
+			assertPortError(t, err)
+			return
+		}
+		defer st.Close()
+		text := 0
+		for i := 0; ; i++ {
+			piece, err := st.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				assertPortError(t, err)
+				break
+			}
+			if text += len(piece); text > len(body) || i > len(body) {
+				t.Fatalf("%d bytes of text in %d pieces from a %d-byte body", text, i, len(body))
+			}
+		}
+	})
+}

@@ -1,0 +1,20 @@
+package app
+
+import "github.com/rs/zerolog"
+
+// logSecurity says plainly at start-up what guards the service, and
+// above all when nothing stops a stranger from spending the quota.
+func logSecurity(log zerolog.Logger, cfg Config) {
+	if n := len(cfg.inboundKeyDigests); n > 0 {
+		log.Info().Int("keys", n).Msg("inbound authentication is on: an API key is required on every route but /, /api, /api/, probes, metrics and the OpenAPI document")
+	} else {
+		log.Warn().Msg("inbound authentication is OFF: API_KEYS and API_KEYS_FILE are empty, so anyone who can reach the service can spend the quota")
+	}
+	if cfg.RateLimitRPS > 0 {
+		log.Info().Float64("rps", cfg.RateLimitRPS).Int("burst", cfg.RateLimitBurst).Bool("trusted_proxies", len(cfg.TrustedProxies) > 0).
+			Msg("rate limit is on, per API key or else per client IP")
+	}
+	if cfg.DebugEndpoints {
+		log.Warn().Msg("DEBUG_ENDPOINTS is on: GET /debug/runtime is served; not for production")
+	}
+}
