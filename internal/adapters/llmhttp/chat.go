@@ -57,11 +57,7 @@ func (c *ChatClient) Chat(ctx context.Context, req ports.ChatRequest) (ports.Cha
 		return ports.ChatResult{}, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return ports.ChatResult{}, c.http.ReadError(ctx, err)
-	}
-	res, err := c.parse(raw)
+	res, err := c.parse(ctx, io.LimitReader(resp.Body, maxResponseBytes))
 	res.UpstreamRequestID = c.http.RequestID(resp.Header)
 	return res, err
 }
@@ -106,10 +102,14 @@ func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept string)
 	return r, nil
 }
 
-func (c *ChatClient) parse(raw []byte) (ports.ChatResult, error) {
+// parse decodes straight from the body: one pass, no copy of it held.
+func (c *ChatClient) parse(ctx context.Context, body io.Reader) (ports.ChatResult, error) {
 	name := c.http.target.Name
 	var w wireResponse
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if err := json.NewDecoder(body).Decode(&w); err != nil {
+		if !malformed(err) {
+			return ports.ChatResult{}, c.http.ReadError(ctx, err) // a deadline mid-body is a timeout
+		}
 		return ports.ChatResult{}, domain.Upstream(name+" returned a malformed response", err)
 	}
 	if len(w.Choices) == 0 {
@@ -130,4 +130,12 @@ func (u *wireUsage) tokens() domain.TokenUsage {
 		return domain.TokenUsage{}
 	}
 	return domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
+}
+
+// malformed tells a body that is not the JSON we expect from one that
+// could not be read; an empty or cut body counts as malformed.
+func malformed(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -71,6 +71,11 @@ func New(hc *http.Client, p Policy, t Target, opts ...Option) *Client {
 	if p.MaxBackoff <= 0 {
 		p.MaxBackoff = 8 * time.Second
 	}
+	names := make([]string, len(t.RequestIDHeaders))
+	for i, n := range t.RequestIDHeaders {
+		names[i] = http.CanonicalHeaderKey(n)
+	}
+	t.RequestIDHeaders = names
 	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64, observe: nopObserver{}}
 	for _, o := range opts {
 		o(c)
@@ -170,11 +175,12 @@ func (c *Client) ReadError(ctx context.Context, err error) error {
 	return domain.Upstream(c.target.Name+" response was cut short", err)
 }
 
-// RequestID returns the provider's id for a response, or "".
+// RequestID returns the provider's id for a response, or "". The names
+// were canonicalised in New, so this is a plain map lookup per call.
 func (c *Client) RequestID(h http.Header) string {
 	for _, name := range c.target.RequestIDHeaders {
-		if id := h.Get(name); id != "" {
-			return id
+		if v := h[name]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return ""
