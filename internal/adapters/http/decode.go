@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -25,7 +25,15 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 	if !isJSON(c.GetHeader("Content-Type")) {
 		return errUnsupportedMedia
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= pooledBodyCap { // a huge body's buffer is left to the GC
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	body := buf.Bytes() // json.Unmarshal copies what it keeps, so the buffer can go back
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -54,6 +62,11 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 	}
 	return nil
 }
+
+// bodyBuffers spare each request a fresh, growing read buffer.
+var bodyBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4096)) }}
+
+const pooledBodyCap = 64 << 10
 
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
