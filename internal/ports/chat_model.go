@@ -41,7 +41,9 @@ type ChatModel interface {
 // one goroutine, except Close, which may be called from any.
 type ChatStream interface {
 	// Recv returns the next piece of text; io.EOF after the last one. A
-	// stream that ends early returns a *domain.Error instead.
+	// stream that ends early returns a *domain.Error instead. Recv returns
+	// promptly once the context given to Stream is done, so a departing
+	// client never leaves it blocked.
 	Recv() (string, error)
 	// Result holds finish reason, model and usage once Recv returned io.EOF.
 	Result() ChatResult

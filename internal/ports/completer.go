@@ -26,7 +26,8 @@ type Completer interface {
 }
 
 // CompletionStream is a ChatStream seen from the driving side: after
-// io.EOF, Completion carries usage counted over the streamed text.
+// io.EOF, Completion carries usage counted over the streamed text. Like
+// ChatStream.Recv, Recv returns promptly once the call's context is done.
 type CompletionStream interface {
 	Recv() (string, error)
 	Completion() domain.Completion

@@ -35,7 +35,7 @@ func shutdownServer(t *testing.T) (*httptest.Server, *mocks.MockCompleter, conte
 func TestStreamOpenAtTheShutdownDeadlineGetsAnErrorEvent(t *testing.T) {
 	srv, svc, abort := shutdownServer(t)
 	st := newScriptStream()
-	svc.EXPECT().CompleteStream(gomock.Any(), "hi").Return(st, nil)
+	svc.EXPECT().CompleteStream(gomock.Any(), "hi").DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/api/completions/stream", `{"prompt":"hi"}`)
 	r := bufio.NewReader(resp.Body)
 	st.pieces <- piece{text: "Hel"}
@@ -60,7 +60,7 @@ func TestStreamOpenAtTheShutdownDeadlineGetsAnErrorEvent(t *testing.T) {
 func TestV1StreamAtTheDeadlineGetsOpenAIsErrorShape(t *testing.T) {
 	srv, svc, abort := shutdownServer(t)
 	st := newScriptStream()
-	svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).Return(st, nil)
+	svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)

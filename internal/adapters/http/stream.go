@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,63 +50,69 @@ type received struct {
 	err  error
 }
 
-// pump relays the model's pieces as they come. Recv runs in its own
-// goroutine so keep-alives and a departing client are noticed while the
-// model is silent; the goroutine always ends before pump returns.
+// pump relays the model's pieces as they come, on the handler's own
+// goroutine: no hand-off per piece. Only the wait for the first piece
+// runs beside it, so keep-alives go out while the model is silent. After
+// that, a departing client or the drain cancels the request context,
+// which ends the upstream read and so Recv (the port promises as much).
 func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration, f streamFormat) {
-	pieces, stop := make(chan received), make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			text, err := st.Recv()
-			select {
-			case pieces <- received{text, err}:
-			case <-stop:
-				return
-			}
-			if err != nil {
-				return
-			}
+	defer st.Close()
+	text, err, ok := firstPiece(c, st, w, keepAlive, f)
+	if !ok {
+		return
+	}
+	for err == nil {
+		if f.delta(w, text) != nil {
+			return // the client is gone
 		}
-	}()
-	defer func() {
-		close(stop)
-		_ = st.Close() // unblocks a Recv waiting on the upstream
-		wg.Wait()
-	}()
+		text, err = st.Recv()
+	}
+	finish(c, st, w, f, err)
+}
 
+// firstPiece waits for the model's first piece, sending keep-alive
+// comments meanwhile. ok is false when the stream ended without one
+// because the client left or the server is shutting down.
+func firstPiece(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration, f streamFormat) (string, error, bool) {
+	got := make(chan received, 1)
+	go func() {
+		text, err := st.Recv()
+		got <- received{text, err}
+	}()
+	stop := func() { _ = st.Close(); <-got } // the goroutine never outlives pump
 	ticker := time.NewTicker(keepAlive)
 	defer ticker.Stop()
-	tick := ticker.C
+	ctx := c.Request.Context()
 	for {
 		select {
-		case p := <-pieces:
-			switch {
-			case errors.Is(p.err, io.EOF):
-				_ = f.done(w, st.Completion())
-				return
-			case p.err != nil:
-				_ = f.fail(w, c, p.err)
-				return
-			}
-			if tick != nil { // keep-alives only cover the wait for the first token
-				ticker.Stop()
-				tick = nil
-			}
-			if f.delta(w, p.text) != nil {
-				return // the client is gone
-			}
-		case <-tick:
+		case p := <-got:
+			return p.text, p.err, true
+		case <-ticker.C:
 			if w.comment("keep-alive") != nil {
-				return
+				stop()
+				return "", nil, false
 			}
-		case <-c.Request.Context().Done():
-			if cause := shutdownCause(c.Request.Context()); cause != nil {
+		case <-ctx.Done():
+			if cause := shutdownCause(ctx); cause != nil {
 				_ = f.fail(w, c, cause) // the client learns why its stream ends
 			}
-			return
+			stop()
+			return "", nil, false
 		}
+	}
+}
+
+// finish ends the stream with its done event, or with the error that
+// stopped it. A client that left is told nothing: no one is listening.
+func finish(c *gin.Context, st ports.CompletionStream, w *sseWriter, f streamFormat, err error) {
+	ctx := c.Request.Context()
+	switch {
+	case errors.Is(err, io.EOF):
+		_ = f.done(w, st.Completion())
+	case shutdownCause(ctx) != nil:
+		_ = f.fail(w, c, shutdownCause(ctx))
+	case ctx.Err() != nil:
+	default:
+		_ = f.fail(w, c, err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 // scriptStream hands out pieces the test feeds it, one at a time.
 type scriptStream struct {
+	ctx        context.Context // the one the use case was called with, as a real stream's
 	pieces     chan piece
 	closed     chan struct{}
 	once       sync.Once
@@ -35,18 +36,28 @@ type piece struct {
 }
 
 func newScriptStream() *scriptStream {
-	return &scriptStream{pieces: make(chan piece), closed: make(chan struct{}),
+	return &scriptStream{ctx: context.Background(), pieces: make(chan piece), closed: make(chan struct{}),
 		completion: domain.Completion{FinishReason: "stop", Model: "gpt-4o", UpstreamRequestID: "apim-s",
 			Usage: domain.Usage{PromptChars: 5, ResponseChars: 7, Tokens: domain.TokenUsage{Prompt: intp(3), Completion: intp(2), Total: intp(5)}}}}
 }
 
+// Recv honours the port's promise: it returns once the context is done.
 func (s *scriptStream) Recv() (string, error) {
 	select {
 	case p := <-s.pieces:
 		return p.text, p.err
 	case <-s.closed:
 		return "", domain.Canceled(context.Canceled)
+	case <-s.ctx.Done():
+		return "", domain.Canceled(s.ctx.Err())
 	}
+}
+
+// open is what the mocked use case answers: the stream, bound to the
+// request's context.
+func (s *scriptStream) open(ctx context.Context, _ any) (ports.CompletionStream, error) {
+	s.ctx = ctx
+	return s, nil
 }
 func (s *scriptStream) Completion() domain.Completion { return s.completion }
 func (s *scriptStream) Close() error                  { s.once.Do(func() { close(s.closed) }); return nil }
@@ -94,7 +105,7 @@ func readBlock(t *testing.T, r *bufio.Reader) string {
 func TestCompletionsStreamRelaysPiecesAsTheyCome(t *testing.T) {
 	srv, svc := newStreamServer(t, time.Hour)
 	st := newScriptStream()
-	svc.EXPECT().CompleteStream(gomock.Any(), "héllo").Return(st, nil)
+	svc.EXPECT().CompleteStream(gomock.Any(), "héllo").DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/api/completions/stream", `{"prompt":"héllo"}`)
 
 	for k, want := range map[string]string{
@@ -143,7 +154,7 @@ func TestStreamErrorBeforeStartIsPlainJSON(t *testing.T) {
 func TestStreamErrorAfterStartIsAnErrorEvent(t *testing.T) {
 	srv, svc := newStreamServer(t, time.Hour)
 	st := newScriptStream()
-	svc.EXPECT().CompleteStream(gomock.Any(), gomock.Any()).Return(st, nil)
+	svc.EXPECT().CompleteStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/api/completions/stream", `{"prompt":"x"}`)
 	r := bufio.NewReader(resp.Body)
 	st.pieces <- piece{text: "part"}
@@ -160,7 +171,7 @@ func TestStreamErrorAfterStartIsAnErrorEvent(t *testing.T) {
 func TestKeepAliveOnlyBeforeTheFirstToken(t *testing.T) {
 	srv, svc := newStreamServer(t, 5*time.Millisecond)
 	st := newScriptStream()
-	svc.EXPECT().CompleteStream(gomock.Any(), gomock.Any()).Return(st, nil)
+	svc.EXPECT().CompleteStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/api/completions/stream", `{"prompt":"x"}`)
 	r := bufio.NewReader(resp.Body)
 	if got := readBlock(t, r); got != ": keep-alive\n" {
@@ -187,7 +198,7 @@ func TestKeepAliveOnlyBeforeTheFirstToken(t *testing.T) {
 func TestClientDisconnectClosesTheStream(t *testing.T) {
 	srv, svc := newStreamServer(t, time.Hour)
 	st := newScriptStream()
-	svc.EXPECT().CompleteStream(gomock.Any(), gomock.Any()).Return(st, nil)
+	svc.EXPECT().CompleteStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/api/completions/stream", `{"prompt":"x"}`)
 	st.pieces <- piece{text: "a"}
 	readBlock(t, bufio.NewReader(resp.Body))

@@ -181,7 +181,7 @@ func TestV1StreamChunkFormat(t *testing.T) {
 	defer srv.Close()
 	for _, includeUsage := range []bool{true, false} {
 		st := newScriptStream()
-		svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).Return(st, nil)
+		svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
 		body := `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x"}]`
 		if includeUsage {
 			body += `,"stream_options":{"include_usage":true}`
@@ -236,7 +236,7 @@ func TestV1StreamErrorIsAnOpenAIErrorEvent(t *testing.T) {
 	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: []string{"gpt-4o"}, KeepAlive: time.Hour}))
 	defer srv.Close()
 	st := newScriptStream()
-	svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).Return(st, nil)
+	svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
 	resp := postStream(t, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x"}]}`)
 	go func() {
 		st.pieces <- piece{err: domain.Upstream("Azure OpenAI ended the stream before it was complete", nil)}
