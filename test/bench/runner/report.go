@@ -71,7 +71,7 @@ func microbench() (micro, error) {
 
 func render(results []shapeResult, m micro, d time.Duration, reps int) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "# Benchmarks\n\nMeasured %s on %s. Reproduce with `make bench` (about 7 minutes).\n\n",
+	fmt.Fprintf(&w, "# Benchmarks\n\nMeasured %s on %s. Reproduce with `make bench` (about 6 minutes).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine())
 	fmt.Fprintf(&w, "Every figure is the median of %d repetitions of %s each (after a %s warm-up), with the three targets\n"+
 		"interleaved in the same run: **direct** to the fake Azure upstream, the **floor** (the same job on bare\n"+
