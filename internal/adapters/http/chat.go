@@ -25,25 +25,15 @@ func (r chatRequest) input() ports.ChatInput {
 }
 
 func handleChat(svc ports.Completer, maxBody int64) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var req chatRequest
-		if err := decodeJSON(c, maxBody, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	return withBody(maxBody, func(c *gin.Context, req chatRequest) {
 		out, err := svc.Chat(c.Request.Context(), req.input())
 		writeCompletion(c, out, err)
-	}
+	})
 }
 
 func handleChatStream(svc ports.Completer, opts Options) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var req chatRequest
-		if err := decodeJSON(c, opts.MaxBodyBytes, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	return withBody(opts.MaxBodyBytes, func(c *gin.Context, req chatRequest) {
 		st, err := svc.ChatStream(c.Request.Context(), req.input())
 		serveStream(c, st, err, opts, apiStream{})
-	}
+	})
 }

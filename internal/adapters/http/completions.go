@@ -29,27 +29,17 @@ type promptRequest struct {
 }
 
 func handleCompletions(svc ports.Completer, maxBody int64) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var req promptRequest
-		if err := decodeJSON(c, maxBody, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	return withBody(maxBody, func(c *gin.Context, req promptRequest) {
 		out, err := svc.Complete(c.Request.Context(), req.Prompt) // the request ctx, never *gin.Context
 		writeCompletion(c, out, err)
-	}
+	})
 }
 
 func handleCompletionsStream(svc ports.Completer, opts Options) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var req promptRequest
-		if err := decodeJSON(c, opts.MaxBodyBytes, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	return withBody(opts.MaxBodyBytes, func(c *gin.Context, req promptRequest) {
 		st, err := svc.CompleteStream(c.Request.Context(), req.Prompt)
 		serveStream(c, st, err, opts, apiStream{})
-	}
+	})
 }
 
 func writeCompletion(c *gin.Context, out domain.Completion, err error) {
@@ -57,10 +47,15 @@ func writeCompletion(c *gin.Context, out domain.Completion, err error) {
 		writeError(c, err)
 		return
 	}
-	if out.UpstreamRequestID != "" {
-		c.Header(headerUpstreamRequestID, out.UpstreamRequestID)
-	}
+	setUpstreamRequestID(c, out.UpstreamRequestID)
 	c.JSON(http.StatusOK, toCompletionBody(out))
+}
+
+// setUpstreamRequestID passes the provider's id on, when it sent one.
+func setUpstreamRequestID(c *gin.Context, id string) {
+	if id != "" {
+		c.Header(headerUpstreamRequestID, id)
+	}
 }
 
 func toCompletionBody(out domain.Completion) completionBody {

@@ -68,6 +68,19 @@ var bodyBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte
 
 const pooledBodyCap = 64 << 10
 
+// withBody decodes a route's JSON body with decodeJSON and answers any
+// failure itself, so each handler starts from a valid request.
+func withBody[T any](maxBody int64, serve func(c *gin.Context, req T)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var req T
+		if err := decodeJSON(c, maxBody, &req); err != nil {
+			writeError(c, err)
+			return
+		}
+		serve(c, req)
+	}
+}
+
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))

@@ -106,11 +106,12 @@ func firstPiece(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAli
 // stopped it. A client that left is told nothing: no one is listening.
 func finish(c *gin.Context, st ports.CompletionStream, w *sseWriter, f streamFormat, err error) {
 	ctx := c.Request.Context()
+	shutdown := shutdownCause(ctx)
 	switch {
 	case errors.Is(err, io.EOF):
 		_ = f.done(w, st.Completion())
-	case shutdownCause(ctx) != nil:
-		_ = f.fail(w, c, shutdownCause(ctx))
+	case shutdown != nil:
+		_ = f.fail(w, c, shutdown)
 	case ctx.Err() != nil:
 	default:
 		_ = f.fail(w, c, err)
