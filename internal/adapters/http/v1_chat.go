@@ -143,6 +143,12 @@ func v1UsageOf(t domain.TokenUsage) *v1Usage {
 	return &v1Usage{PromptTokens: *t.Prompt, CompletionTokens: *t.Completion, TotalTokens: *t.Total}
 }
 
+// v1Answer is the assistant's message; plain text, encoded once.
+type v1Answer struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
 type v1Completion struct {
 	ID      string     `json:"id"`
 	Object  string     `json:"object"`
@@ -154,7 +160,7 @@ type v1Completion struct {
 
 type v1Choice struct {
 	Index        int       `json:"index"`
-	Message      v1Message `json:"message"`
+	Message      v1Answer  `json:"message"`
 	FinishReason string    `json:"finish_reason"`
 	Logprobs     *struct{} `json:"logprobs"`
 }
@@ -164,12 +170,7 @@ func handleV1Chat(svc ports.Completer, opts Options) gin.HandlerFunc {
 	for _, m := range opts.Models {
 		models[m] = true
 	}
-	return func(c *gin.Context) {
-		var req v1ChatRequest
-		if err := decodeJSON(c, opts.MaxBodyBytes, &req); err != nil {
-			writeError(c, err)
-			return
-		}
+	return withBody(opts.MaxBodyBytes, func(c *gin.Context, req v1ChatRequest) {
 		in, err := req.input(models)
 		if err != nil {
 			writeError(c, err)
@@ -187,14 +188,11 @@ func handleV1Chat(svc ports.Completer, opts Options) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
-		if out.UpstreamRequestID != "" {
-			c.Header(headerUpstreamRequestID, out.UpstreamRequestID)
-		}
-		content, _ := json.Marshal(out.Text)
+		setUpstreamRequestID(c, out.UpstreamRequestID)
 		c.JSON(http.StatusOK, v1Completion{
 			ID: id, Object: "chat.completion", Created: created, Model: req.Model,
-			Choices: []v1Choice{{Message: v1Message{Role: "assistant", Content: content}, FinishReason: out.FinishReason}},
+			Choices: []v1Choice{{Message: v1Answer{Role: "assistant", Content: out.Text}, FinishReason: out.FinishReason}},
 			Usage:   v1UsageOf(out.Usage.Tokens),
 		})
-	}
+	})
 }
