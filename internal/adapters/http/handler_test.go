@@ -21,13 +21,18 @@ import (
 
 const jsonCT = "application/json; charset=utf-8"
 
+// engineWith builds the adapter over a fresh mocked use case, whose
+// unexpected calls fail the test, logging into the returned buffer.
+func engineWith(t *testing.T, opts httpadapter.Options) (http.Handler, *mocks.MockCompleter, *bytes.Buffer) {
+	t.Helper()
+	svc := mocks.NewMockCompleter(gomock.NewController(t))
+	var logs bytes.Buffer
+	return httpadapter.NewHandler(zerolog.New(&logs), svc, opts), svc, &logs
+}
+
 func newEngine(t *testing.T) (http.Handler, *mocks.MockCompleter, *bytes.Buffer) {
 	t.Helper()
-	ctrl := gomock.NewController(t)
-	svc := mocks.NewMockCompleter(ctrl)
-	var logs bytes.Buffer
-	h := httpadapter.NewHandler(zerolog.New(&logs), svc, httpadapter.Options{Version: "v-test", MaxBodyBytes: 1024})
-	return h, svc, &logs
+	return engineWith(t, httpadapter.Options{Version: "v-test", MaxBodyBytes: 1024})
 }
 
 func do(h http.Handler, method, path, contentType, body string, hdr ...string) *httptest.ResponseRecorder {

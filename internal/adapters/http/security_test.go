@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/golang/mock/gomock"
-	"github.com/rs/zerolog"
 
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -33,12 +32,9 @@ func digests(keys ...string) [][sha256.Size]byte {
 
 func newGuarded(t *testing.T, sec httpadapter.Security) (http.Handler, *mocks.MockCompleter, *bytes.Buffer) {
 	t.Helper()
-	svc := mocks.NewMockCompleter(gomock.NewController(t))
-	var logs bytes.Buffer
-	h := httpadapter.NewHandler(zerolog.New(&logs), svc, httpadapter.Options{
+	return engineWith(t, httpadapter.Options{
 		Version: "v-test", MaxBodyBytes: 1024, Models: []string{"m"}, Security: sec, DebugEndpoints: true,
 	})
-	return h, svc, &logs
 }
 
 func TestKeysAreRequiredOnEveryRouteButTheOpenOnes(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/golang/mock/gomock"
-	"github.com/rs/zerolog"
 
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -66,8 +65,7 @@ var _ ports.CompletionStream = (*scriptStream)(nil)
 
 func newStreamServer(t *testing.T, keepAlive time.Duration) (*httptest.Server, *mocks.MockCompleter) {
 	t.Helper()
-	svc := mocks.NewMockCompleter(gomock.NewController(t))
-	h := httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 1 << 20, KeepAlive: keepAlive})
+	h, svc, _ := engineWith(t, httpadapter.Options{MaxBodyBytes: 1 << 20, KeepAlive: keepAlive})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, svc

@@ -21,8 +21,8 @@ import (
 
 func newV1Engine(t *testing.T) (http.Handler, *mocks.MockCompleter) {
 	t.Helper()
-	svc := mocks.NewMockCompleter(gomock.NewController(t))
-	return httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: []string{"gpt-4o", "mini"}, KeepAlive: time.Hour}), svc
+	h, svc, _ := engineWith(t, httpadapter.Options{MaxBodyBytes: 2048, Models: []string{"gpt-4o", "mini"}, KeepAlive: time.Hour})
+	return h, svc
 }
 
 // assertOpenAIError checks OpenAI's error shape and that our correlation
