@@ -27,7 +27,7 @@ func TestChatMapsTheRequest(t *testing.T) {
 func TestChatBadTypes(t *testing.T) {
 	tests := []struct{ body, msg string }{
 		{`{"messages":"hi"}`, "'messages' must be an array"},
-		{`{"messages":[{"role":"user","content":5}]}`, "'messages.content' must be a string"},
+		{`{"messages":[{"role":"user","content":5}]}`, "'messages[0].content' must be a string"},
 		{`{"messages":[],"temperature":"hot"}`, "'temperature' must be a number"},
 		{`{"messages":[],"max_tokens":1.5}`, "'max_tokens' must be an integer"},
 	}

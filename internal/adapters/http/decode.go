@@ -2,25 +2,33 @@ package http
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 var errUnsupportedMedia = &statusError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json", code: "unsupported_media_type"}
 
+// strictJSON matches names as encoding/json did (case-insensitively,
+// with '_' and '-' significant), so no client's spelling changes
+// meaning. jsontext's defaults do the rest in the same pass: invalid
+// UTF-8, a name twice (also two spellings of one field) and anything
+// after the value are refused.
+var strictJSON = json.JoinOptions(json.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
+
 // decodeJSON is the one strict decoder for request bodies: JSON media
-// type, bounded size, valid UTF-8, a single object with no key twice and
-// nothing after it.
-// Unknown fields are ignored so that clients can evolve first.
+// type, bounded size and depth, then one parse into dst. Unknown fields
+// are ignored so that clients can evolve first.
 func decodeJSON(c *gin.Context, limit int64, dst any) error {
 	if !isJSON(c.GetHeader("Content-Type")) {
 		return errUnsupportedMedia
@@ -32,33 +40,29 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 			bodyBuffers.Put(buf)
 		}
 	}()
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
-	body := buf.Bytes() // json.Unmarshal copies what it keeps, so the buffer can go back
+	_, err := buf.ReadFrom(&depthLimiter{r: http.MaxBytesReader(c.Writer, c.Request.Body, limit), max: maxJSONDepth})
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			return &statusError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body exceeds %d bytes", limit), code: "request_too_large"}
+		case errors.Is(err, errTooDeep):
+			return badRequest(fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth))
 		}
 		return badRequest("request body could not be read")
 	}
-	if !utf8.Valid(body) {
-		return badRequest("request body is not valid UTF-8")
-	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 {
+	body := buf.Bytes() // Unmarshal copies what it keeps, so the buffer can go back
+	switch trimmed := bytes.TrimLeft(body, " \t\r\n"); {
+	case len(trimmed) == 0:
 		return badRequest("request body is empty")
-	}
-	if trimmed[0] != '{' {
-		if json.Valid(trimmed) {
+	case trimmed[0] != '{': // null would decode into a struct as nothing at all
+		if jsontext.Value(trimmed).IsValid() {
 			return badRequest("request body must be a JSON object")
 		}
 		return badRequest("request body is not valid JSON")
 	}
-	if err := checkJSONShape(trimmed); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(trimmed, dst); err != nil {
-		return decodeError(err)
+	if err := json.Unmarshal(body, dst, strictJSON); err != nil {
+		return decodeError(body, err)
 	}
 	return nil
 }
@@ -90,16 +94,53 @@ func badRequest(msg string) error {
 	return &statusError{status: http.StatusBadRequest, msg: msg, code: "invalid_request"}
 }
 
-func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return &statusError{status: http.StatusBadRequest, msg: fmt.Sprintf("'%s' must be %s", typeErr.Field, jsonType(typeErr.Type)),
-			code: "invalid_type", param: typeErr.Field}
+// decodeError words the decoder's verdict for a client, naming the field
+// at fault in the domain's spelling (messages[0].role).
+func decodeError(body []byte, err error) error {
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	switch {
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		msg := "request body has a duplicate key"
+		if name := syn.JSONPointer.LastToken(); len(name) <= 64 {
+			msg += fmt.Sprintf(" '%s'", name)
+		}
+		return badRequest(msg)
+	case errors.As(err, &syn) && strings.Contains(syn.Err.Error(), "invalid UTF-8"):
+		return badRequest("request body is not valid UTF-8")
+	case errors.As(err, &syn) && syn.ByteOffset > 0 && jsontext.Value(body[:syn.ByteOffset]).IsValid():
+		return badRequest("request body has data after the JSON object") // a whole value ends where the error begins
+	case errors.As(err, &sem) && sem.JSONPointer != "" && sem.GoType != nil:
+		field := fieldOf(sem.JSONPointer)
+		return &statusError{status: http.StatusBadRequest, msg: fmt.Sprintf("'%s' must be %s", field, jsonType(sem.GoType)),
+			code: "invalid_type", param: field}
 	}
 	return badRequest("request body is not valid JSON")
 }
 
+// fieldOf turns /messages/0/role into messages[0].role.
+func fieldOf(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+// kindsDescriber is a type that accepts more than one JSON kind.
+type kindsDescriber interface{ jsonKinds() string }
+
 func jsonType(t reflect.Type) string {
+	if t.Implements(reflect.TypeFor[kindsDescriber]()) {
+		return reflect.Zero(t).Interface().(kindsDescriber).jsonKinds()
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"

@@ -1,12 +1,14 @@
 package http
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -28,24 +30,24 @@ type v1ChatRequest struct {
 	MaxCompletionTokens *int     `json:"max_completion_tokens"`
 	N                   *int     `json:"n"`
 
-	Tools            json.RawMessage `json:"tools"`
-	ToolChoice       json.RawMessage `json:"tool_choice"`
-	Functions        json.RawMessage `json:"functions"`
-	FunctionCall     json.RawMessage `json:"function_call"`
-	ResponseFormat   json.RawMessage `json:"response_format"`
-	Logprobs         json.RawMessage `json:"logprobs"`
-	TopLogprobs      json.RawMessage `json:"top_logprobs"`
-	Stop             json.RawMessage `json:"stop"`
-	TopP             json.RawMessage `json:"top_p"`
-	PresencePenalty  json.RawMessage `json:"presence_penalty"`
-	FrequencyPenalty json.RawMessage `json:"frequency_penalty"`
-	LogitBias        json.RawMessage `json:"logit_bias"`
-	Seed             json.RawMessage `json:"seed"`
+	Tools            jsontext.Value `json:"tools"`
+	ToolChoice       jsontext.Value `json:"tool_choice"`
+	Functions        jsontext.Value `json:"functions"`
+	FunctionCall     jsontext.Value `json:"function_call"`
+	ResponseFormat   jsontext.Value `json:"response_format"`
+	Logprobs         jsontext.Value `json:"logprobs"`
+	TopLogprobs      jsontext.Value `json:"top_logprobs"`
+	Stop             jsontext.Value `json:"stop"`
+	TopP             jsontext.Value `json:"top_p"`
+	PresencePenalty  jsontext.Value `json:"presence_penalty"`
+	FrequencyPenalty jsontext.Value `json:"frequency_penalty"`
+	LogitBias        jsontext.Value `json:"logit_bias"`
+	Seed             jsontext.Value `json:"seed"`
 }
 
 type v1Message struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"` // a string, or text parts
+	Role    string    `json:"role"`
+	Content v1Content `json:"content"`
 }
 
 func unsupported(param string) error {
@@ -60,7 +62,7 @@ func (r *v1ChatRequest) refuse() error {
 	}
 	for _, p := range []struct {
 		name string
-		raw  json.RawMessage
+		raw  jsontext.Value
 	}{
 		{"tools", r.Tools}, {"tool_choice", r.ToolChoice}, {"functions", r.Functions}, {"function_call", r.FunctionCall},
 		{"response_format", r.ResponseFormat}, {"logprobs", r.Logprobs}, {"top_logprobs", r.TopLogprobs}, {"stop", r.Stop},
@@ -102,25 +104,39 @@ func (r *v1ChatRequest) input(models map[string]bool) (ports.ChatInput, error) {
 	return ports.ChatInput{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: maxTokens}}, nil
 }
 
-// contentText accepts a string or an array of text parts, as the SDKs send.
-func contentText(raw json.RawMessage, i int) (string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var parts []struct {
+// v1Content is a message's content as the SDKs send it: a string or an
+// array of parts, decoded in the body's one pass.
+type v1Content struct {
+	text  string
+	parts []struct {
 		Type string `json:"type"`
 		Text string `json:"text"`
 	}
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", &statusError{status: http.StatusBadRequest, code: "invalid_type", param: fmt.Sprintf("messages[%d].content", i),
-			msg: fmt.Sprintf("'messages[%d].content' must be a string or an array of text parts", i)}
+}
+
+func (c *v1Content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '"':
+		return json.UnmarshalDecode(dec, &c.text)
+	case '[':
+		return json.UnmarshalDecode(dec, &c.parts)
+	}
+	return errors.New("want a string or an array")
+}
+
+// jsonKinds words what v1Content accepts, for the decoder's type errors.
+func (v1Content) jsonKinds() string { return "a string or an array of text parts" }
+
+// contentText joins text parts; any other part is refused by name.
+func contentText(c v1Content, i int) (string, error) {
+	if c.parts == nil {
+		return c.text, nil
 	}
 	var text []byte
-	for _, p := range parts {
+	for _, p := range c.parts {
 		if p.Type != "text" {
 			return "", unsupported(fmt.Sprintf("messages[%d].content[].type=%s", i, p.Type))
 		}
