@@ -22,6 +22,7 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 	"github.com/aoai-api/aoai-api/internal/adapters/openai"
+	"github.com/aoai-api/aoai-api/internal/app/completion"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -95,7 +96,9 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 	// The gate sits on the driven port, so every route that reaches the
 	// model, streams included, shares one bound on concurrent calls.
 	gated := admission.Limit(model, cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout)
-	svc := NewCompletionService(ops.metrics.CountModel(gated), cfg.SystemPrompt, cfg.chatLimits()).WithTextLogging(cfg.LogPrompts)
+	svc := completion.New(ops.metrics.CountModel(gated), completion.Options{
+		SystemPrompt: cfg.SystemPrompt, Limits: cfg.chatLimits(), LogText: cfg.LogPrompts,
+	})
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -223,10 +226,10 @@ func compatModels(cfg Config) []string {
 // unconfigured stands in for a model that cannot be built.
 type unconfigured struct{ err error }
 
-func (u unconfigured) Chat(context.Context, ports.ChatRequest) (ports.ChatResult, error) {
-	return ports.ChatResult{}, u.err
+func (u unconfigured) Chat(context.Context, ports.Conversation) (domain.Answer, error) {
+	return domain.Answer{}, u.err
 }
 
-func (u unconfigured) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
+func (u unconfigured) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
 	return nil, u.err
 }

@@ -26,29 +26,29 @@ const (
 	MaxTemperature = 2.0
 )
 
-// ValidateChat checks a client conversation and its parameters. Each
+// ValidateChat checks a client conversation and its parameters, and
+// returns its prompt characters: the client's turns, summed once. Each
 // violation is a KindInvalid error naming the offending field.
-func ValidateChat(msgs []Message, s Sampling, lim ChatLimits) error {
+func ValidateChat(msgs []Message, s Sampling, lim ChatLimits) (promptChars int, err error) {
 	if len(msgs) == 0 {
-		return InvalidField("messages", "'messages' is required")
+		return 0, InvalidField("messages", "'messages' is required")
 	}
 	if len(msgs) > lim.MaxMessages {
-		return InvalidField("messages", fmt.Sprintf("'messages' has more than %d messages", lim.MaxMessages))
+		return 0, InvalidField("messages", fmt.Sprintf("'messages' has more than %d messages", lim.MaxMessages))
 	}
-	total := 0
 	for i, m := range msgs {
 		if err := validateRole(i, m.Role, lim.AllowSystem); err != nil {
-			return err
+			return 0, err
 		}
 		if strings.TrimSpace(m.Content) == "" {
-			return InvalidField(fmt.Sprintf("messages[%d].content", i), fmt.Sprintf("'messages[%d].content' is required", i))
+			return 0, InvalidField(fmt.Sprintf("messages[%d].content", i), fmt.Sprintf("'messages[%d].content' is required", i))
 		}
-		total += CountChars(m.Content)
+		promptChars += CountChars(m.Content)
 	}
-	if total > lim.MaxChars {
-		return InvalidField("messages", fmt.Sprintf("'messages' exceed %d characters in total", lim.MaxChars))
+	if promptChars > lim.MaxChars {
+		return 0, InvalidField("messages", fmt.Sprintf("'messages' exceed %d characters in total", lim.MaxChars))
 	}
-	return validateSampling(s, lim)
+	return promptChars, validateSampling(s, lim)
 }
 
 func validateRole(i int, r Role, allowSystem bool) error {
@@ -72,13 +72,4 @@ func validateSampling(s Sampling, lim ChatLimits) error {
 		return InvalidField("max_tokens", fmt.Sprintf("'max_tokens' must be between 1 and %d", lim.MaxTokensLimit))
 	}
 	return nil
-}
-
-// ChatChars counts the client's own text, never the system prompt we add.
-func ChatChars(msgs []Message) int {
-	n := 0
-	for _, m := range msgs {
-		n += CountChars(m.Content)
-	}
-	return n
 }

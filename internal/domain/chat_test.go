@@ -47,7 +47,7 @@ func TestValidateChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := domain.ValidateChat(tt.msgs, tt.s, tt.lim)
+			_, err := domain.ValidateChat(tt.msgs, tt.s, tt.lim)
 			switch {
 			case tt.field == "" && err != nil:
 				t.Errorf("unexpected error %v", err)
@@ -58,9 +58,10 @@ func TestValidateChat(t *testing.T) {
 	}
 }
 
-func TestChatChars(t *testing.T) {
-	if got := domain.ChatChars([]domain.Message{user("héllo"), user("😀")}); got != 6 {
-		t.Errorf("ChatChars = %d, want 6", got)
+func TestValidateChatCountsTheClientsText(t *testing.T) {
+	n, err := domain.ValidateChat([]domain.Message{user("héllo"), {Role: domain.RoleAssistant, Content: "😀"}}, domain.Sampling{}, limits)
+	if err != nil || n != 6 {
+		t.Errorf("prompt chars = %d, %v; want 6", n, err)
 	}
 }
 
@@ -78,7 +79,8 @@ func TestValidateChatNamesTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var de *domain.Error
-		if !errors.As(domain.ValidateChat(tt.msgs, tt.s, limits), &de) || de.Field != tt.field {
+		_, err := domain.ValidateChat(tt.msgs, tt.s, limits)
+		if !errors.As(err, &de) || de.Field != tt.field {
 			t.Errorf("field = %+v, want %q", de, tt.field)
 		}
 	}

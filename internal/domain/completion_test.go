@@ -26,13 +26,24 @@ func TestCountChars(t *testing.T) {
 	}
 }
 
-func TestNewCompletionCountsResponse(t *testing.T) {
+func TestCompleteCountsTheAnswer(t *testing.T) {
 	p, c, tot := 3, 4, 7
-	got := domain.NewCompletion(5, "añb😀", "stop", "gpt-4o", domain.TokenUsage{Prompt: &p, Completion: &c, Total: &tot})
-	if got.Usage.PromptChars != 5 || got.Usage.ResponseChars != 4 {
+	got := domain.Complete(5, domain.Answer{Text: "añb😀", FinishReason: "stop", Model: "gpt-4o", Tokens: domain.TokenUsage{Prompt: &p, Completion: &c, Total: &tot}})
+	if got.Usage != (domain.Usage{PromptChars: 5, ResponseChars: 4}) {
 		t.Errorf("usage = %+v, want prompt 5 response 4", got.Usage)
 	}
-	if *got.Usage.Tokens.Total != 7 || got.FinishReason != "stop" || got.Model != "gpt-4o" || got.Text != "añb😀" {
+	if *got.Tokens.Total != 7 || got.FinishReason != "stop" || got.Model != "gpt-4o" || got.Text != "añb😀" {
+		t.Errorf("completion = %+v", got)
+	}
+}
+
+func TestStreamTallyCountsEveryPieceOnce(t *testing.T) {
+	tally := domain.NewStreamTally(2)
+	for _, piece := range []string{"Hé", "", "llo 😀"} {
+		tally.Add(piece)
+	}
+	got := tally.Completion(domain.Answer{FinishReason: "length", Model: "m"})
+	if got.Usage != (domain.Usage{PromptChars: 2, ResponseChars: 7}) || got.FinishReason != "length" {
 		t.Errorf("completion = %+v", got)
 	}
 }

@@ -26,7 +26,8 @@ func TestValidatePrompt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := domain.KindOf(domain.ValidatePrompt(tt.prompt)); got != tt.want {
+			_, err := domain.ValidatePrompt(tt.prompt)
+			if got := domain.KindOf(err); got != tt.want {
 				t.Errorf("kind = %q, want %q", got, tt.want)
 			}
 		})
@@ -34,10 +35,13 @@ func TestValidatePrompt(t *testing.T) {
 }
 
 func TestValidatePromptMessages(t *testing.T) {
-	if err := domain.ValidatePrompt("  "); err.Error() != "'prompt' is required" {
+	if _, err := domain.ValidatePrompt("  "); err.Error() != "'prompt' is required" {
 		t.Errorf("blank: %q", err)
 	}
-	err := domain.ValidatePrompt(strings.Repeat("é", 4001))
+	if n, err := domain.ValidatePrompt(" é😀 "); err != nil || n != 4 {
+		t.Errorf("padded prompt counts %d, %v; want 4 code points", n, err)
+	}
+	_, err := domain.ValidatePrompt(strings.Repeat("é", 4001))
 	if !strings.Contains(err.Error(), "4000") {
 		t.Errorf("over limit should name the limit: %q", err)
 	}

@@ -8,33 +8,15 @@ import (
 
 //go:generate go run github.com/golang/mock/mockgen@v1.6.0 -source=chat_model.go -destination=mocks/chat_model.go -package=mocks
 
-// ChatRequest is what the core asks of a model. It is a struct so that
-// sampling parameters can be added without changing the interface.
-type ChatRequest struct {
-	Messages []domain.Message
-	domain.Sampling
-}
-
-// ChatResult is a model's whole answer. From a stream, Text is empty:
-// the text went out piece by piece and is never held whole.
-type ChatResult struct {
-	Text         string
-	FinishReason string
-	Model        string // as the model reports it, not as configured
-	Tokens       domain.TokenUsage
-
-	UpstreamRequestID string // the provider's id for this call, if it sent one
-}
-
 // ChatModel is the driven port fulfilled by an LLM adapter. Both methods
 // return *domain.Error of KindUpstream, KindThrottled, KindTimeout,
 // KindContentFiltered, KindCanceled or KindMisconfigured; a model behind
 // an admission gate also KindUnavailable.
 type ChatModel interface {
-	Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
+	Chat(ctx context.Context, conv Conversation) (domain.Answer, error)
 	// Stream returns once the model has committed to an answer, so a
 	// failure before that is an ordinary error, not a broken stream.
-	Stream(ctx context.Context, req ChatRequest) (ChatStream, error)
+	Stream(ctx context.Context, conv Conversation) (ChatStream, error)
 }
 
 // ChatStream yields an answer as the model produces it. It is used by
@@ -45,8 +27,9 @@ type ChatStream interface {
 	// promptly once the context given to Stream is done, so a departing
 	// client never leaves it blocked.
 	Recv() (string, error)
-	// Result holds finish reason, model and usage once Recv returned io.EOF.
-	Result() ChatResult
+	// Result holds finish reason, model and tokens once Recv returned
+	// io.EOF; its Text is empty.
+	Result() domain.Answer
 	// Close stops the model's work; safe to call more than once.
 	Close() error
 }

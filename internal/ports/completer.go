@@ -8,21 +8,15 @@ import (
 
 //go:generate go run github.com/golang/mock/mockgen@v1.6.0 -source=completer.go -destination=mocks/completer.go -package=mocks
 
-// ChatInput is a client conversation: user and assistant turns, and
-// optionally sampling parameters.
-type ChatInput struct {
-	Messages []domain.Message
-	domain.Sampling
-}
-
 // Completer is the driving port: the use cases that HTTP calls. Methods
 // return *domain.Error of KindInvalid for bad input, and pass on the
-// ChatModel's error kinds.
+// ChatModel's error kinds. A Chat conversation holds the client's turns
+// only; the use case adds the operator's system prompt.
 type Completer interface {
 	Complete(ctx context.Context, prompt string) (domain.Completion, error)
 	CompleteStream(ctx context.Context, prompt string) (CompletionStream, error)
-	Chat(ctx context.Context, in ChatInput) (domain.Completion, error)
-	ChatStream(ctx context.Context, in ChatInput) (CompletionStream, error)
+	Chat(ctx context.Context, conv Conversation) (domain.Completion, error)
+	ChatStream(ctx context.Context, conv Conversation) (CompletionStream, error)
 }
 
 // CompletionStream is a ChatStream seen from the driving side: after

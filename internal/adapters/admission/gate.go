@@ -6,7 +6,6 @@ package admission
 import (
 	"context"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -33,9 +32,9 @@ func Limit(model ports.ChatModel, max int, wait time.Duration) ports.ChatModel {
 }
 
 // Chat holds a slot for the whole call.
-func (g *Gate) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+func (g *Gate) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
 	if err := g.acquire(ctx); err != nil {
-		return ports.ChatResult{}, err
+		return domain.Answer{}, err
 	}
 	defer g.release()
 	return g.model.Chat(ctx, req)
@@ -43,7 +42,7 @@ func (g *Gate) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResul
 
 // Stream holds a slot until the stream is closed or ends, since an open
 // stream is an upstream generation still being billed.
-func (g *Gate) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+func (g *Gate) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
 	if err := g.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -52,7 +51,9 @@ func (g *Gate) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStr
 		g.release()
 		return nil, err
 	}
-	return &stream{ChatStream: st, release: sync.OnceFunc(g.release)}, nil
+	// However the stream ends, at its end or at Close, the slot comes
+	// back once, so a caller that forgets Close leaks nothing.
+	return ports.Watch(st, ports.StreamHooks{End: func(domain.Answer, error) { g.release() }}), nil
 }
 
 // acquire takes a slot, waiting at most g.wait. Errors: KindUnavailable
@@ -84,25 +85,4 @@ func (g *Gate) release() { <-g.slots }
 // would most likely meet the same full queue.
 func (g *Gate) retryAfter() time.Duration {
 	return time.Duration(max(1, math.Ceil(g.wait.Seconds()))) * time.Second
-}
-
-// stream gives the slot back exactly once: at Close, or as soon as the
-// stream ends by itself, so a caller that forgets Close leaks nothing.
-type stream struct {
-	ports.ChatStream
-	release func()
-}
-
-func (s *stream) Recv() (string, error) {
-	text, err := s.ChatStream.Recv()
-	if err != nil { // io.EOF or a failure: either way the stream is over
-		s.release()
-	}
-	return text, err
-}
-
-func (s *stream) Close() error {
-	err := s.ChatStream.Close()
-	s.release()
-	return err
 }

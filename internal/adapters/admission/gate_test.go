@@ -33,18 +33,18 @@ func (b *blocking) enter() {
 	b.entered <- struct{}{}
 }
 
-func (b *blocking) Chat(ctx context.Context, _ ports.ChatRequest) (ports.ChatResult, error) {
+func (b *blocking) Chat(ctx context.Context, _ ports.Conversation) (domain.Answer, error) {
 	b.enter()
 	defer b.inFlight.Add(-1)
 	select {
 	case <-b.release:
-		return ports.ChatResult{Text: "ok"}, nil
+		return domain.Answer{Text: "ok"}, nil
 	case <-ctx.Done():
-		return ports.ChatResult{}, domain.Canceled(ctx.Err())
+		return domain.Answer{}, domain.Canceled(ctx.Err())
 	}
 }
 
-func (b *blocking) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
+func (b *blocking) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
 	b.enter()
 	return &pieces{left: 2, done: func() { b.inFlight.Add(-1) }}, nil
 }
@@ -62,8 +62,8 @@ func (p *pieces) Recv() (string, error) {
 	p.left--
 	return "x", nil
 }
-func (p *pieces) Result() ports.ChatResult { return ports.ChatResult{} }
-func (p *pieces) Close() error             { p.closed.Do(p.done); return nil }
+func (p *pieces) Result() domain.Answer { return domain.Answer{} }
+func (p *pieces) Close() error          { p.closed.Do(p.done); return nil }
 
 func TestUnlimitedReturnsTheModelItself(t *testing.T) {
 	m := newBlocking()
@@ -79,7 +79,7 @@ func TestNeverMoreThanMaxInFlight(t *testing.T) {
 	errs := make(chan error, 10)
 	for range 10 {
 		wg.Go(func() {
-			_, err := g.Chat(context.Background(), ports.ChatRequest{})
+			_, err := g.Chat(context.Background(), ports.Conversation{})
 			errs <- err
 		})
 	}
@@ -107,12 +107,12 @@ func TestNeverMoreThanMaxInFlight(t *testing.T) {
 func TestFullGateRefusesWithUnavailableAfterTheWait(t *testing.T) {
 	m := newBlocking()
 	g := admission.Limit(m, 1, 1100*time.Millisecond)
-	go func() { _, _ = g.Chat(context.Background(), ports.ChatRequest{}) }()
+	go func() { _, _ = g.Chat(context.Background(), ports.Conversation{}) }()
 	<-m.entered
 	defer close(m.release)
 
 	start := time.Now()
-	_, err := g.Chat(context.Background(), ports.ChatRequest{})
+	_, err := g.Chat(context.Background(), ports.Conversation{})
 	var de *domain.Error
 	if domain.KindOf(err) != domain.KindUnavailable || !asError(err, &de) || de.RetryAfter != 2*time.Second {
 		t.Fatalf("err = %#v, want KindUnavailable with RetryAfter 2s (the wait, rounded up)", err)
@@ -125,10 +125,10 @@ func TestFullGateRefusesWithUnavailableAfterTheWait(t *testing.T) {
 func TestZeroWaitRefusesAtOnce(t *testing.T) {
 	m := newBlocking()
 	g := admission.Limit(m, 1, 0)
-	go func() { _, _ = g.Chat(context.Background(), ports.ChatRequest{}) }()
+	go func() { _, _ = g.Chat(context.Background(), ports.Conversation{}) }()
 	<-m.entered
 	defer close(m.release)
-	_, err := g.Chat(context.Background(), ports.ChatRequest{})
+	_, err := g.Chat(context.Background(), ports.Conversation{})
 	var de *domain.Error
 	if !asError(err, &de) || de.Kind != domain.KindUnavailable || de.RetryAfter != time.Second {
 		t.Fatalf("err = %v, want KindUnavailable with RetryAfter 1s", err)
@@ -138,13 +138,13 @@ func TestZeroWaitRefusesAtOnce(t *testing.T) {
 func TestCallerLeavingWhileQueuedIsCanceled(t *testing.T) {
 	m := newBlocking()
 	g := admission.Limit(m, 1, time.Minute)
-	go func() { _, _ = g.Chat(context.Background(), ports.ChatRequest{}) }()
+	go func() { _, _ = g.Chat(context.Background(), ports.Conversation{}) }()
 	<-m.entered
 	defer close(m.release)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := g.Stream(ctx, ports.ChatRequest{})
+		_, err := g.Stream(ctx, ports.Conversation{})
 		errc <- err
 	}()
 	cancel()
@@ -157,24 +157,24 @@ func TestCallerLeavingWhileQueuedIsCanceled(t *testing.T) {
 func TestStreamHoldsItsSlotUntilClose(t *testing.T) {
 	m := newBlocking()
 	g := admission.Limit(m, 1, 0)
-	st, err := g.Stream(context.Background(), ports.ChatRequest{})
+	st, err := g.Stream(context.Background(), ports.Conversation{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-m.entered
-	if _, err := g.Stream(context.Background(), ports.ChatRequest{}); domain.KindOf(err) != domain.KindUnavailable {
+	if _, err := g.Stream(context.Background(), ports.Conversation{}); domain.KindOf(err) != domain.KindUnavailable {
 		t.Fatalf("second stream while the first is open: err = %v, want KindUnavailable", err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	_ = st.Close() // twice is safe and must not free a second slot
-	st2, err := g.Stream(context.Background(), ports.ChatRequest{})
+	st2, err := g.Stream(context.Background(), ports.Conversation{})
 	if err != nil {
 		t.Fatalf("after Close: %v", err)
 	}
 	<-m.entered
-	if _, err := g.Stream(context.Background(), ports.ChatRequest{}); domain.KindOf(err) != domain.KindUnavailable {
+	if _, err := g.Stream(context.Background(), ports.Conversation{}); domain.KindOf(err) != domain.KindUnavailable {
 		t.Fatalf("a double Close freed an extra slot: err = %v", err)
 	}
 	_ = st2.Close()
@@ -183,7 +183,7 @@ func TestStreamHoldsItsSlotUntilClose(t *testing.T) {
 func TestStreamThatEndsFreesItsSlotWithoutClose(t *testing.T) {
 	m := newBlocking()
 	g := admission.Limit(m, 1, 0)
-	st, err := g.Stream(context.Background(), ports.ChatRequest{})
+	st, err := g.Stream(context.Background(), ports.Conversation{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,27 +194,27 @@ func TestStreamThatEndsFreesItsSlotWithoutClose(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := g.Stream(context.Background(), ports.ChatRequest{}); err != nil {
+	if _, err := g.Stream(context.Background(), ports.Conversation{}); err != nil {
 		t.Errorf("slot still held after io.EOF: %v", err)
 	}
 }
 
 type failing struct{}
 
-func (failing) Chat(context.Context, ports.ChatRequest) (ports.ChatResult, error) {
-	return ports.ChatResult{}, domain.Upstream("boom", nil)
+func (failing) Chat(context.Context, ports.Conversation) (domain.Answer, error) {
+	return domain.Answer{}, domain.Upstream("boom", nil)
 }
-func (failing) Stream(context.Context, ports.ChatRequest) (ports.ChatStream, error) {
+func (failing) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
 	return nil, domain.Upstream("boom", nil)
 }
 
 func TestFailedCallsGiveTheirSlotBack(t *testing.T) {
 	g := admission.Limit(failing{}, 1, 0)
 	for range 3 {
-		if _, err := g.Chat(context.Background(), ports.ChatRequest{}); domain.KindOf(err) != domain.KindUpstream {
+		if _, err := g.Chat(context.Background(), ports.Conversation{}); domain.KindOf(err) != domain.KindUpstream {
 			t.Fatalf("Chat: %v", err)
 		}
-		if _, err := g.Stream(context.Background(), ports.ChatRequest{}); domain.KindOf(err) != domain.KindUpstream {
+		if _, err := g.Stream(context.Background(), ports.Conversation{}); domain.KindOf(err) != domain.KindUpstream {
 			t.Fatalf("Stream: %v", err)
 		}
 	}

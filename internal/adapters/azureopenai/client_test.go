@@ -31,9 +31,9 @@ func newClient(t *testing.T, h http.HandlerFunc) azureopenai.Client {
 	}, srv.Client())
 }
 
-func chatReq() ports.ChatRequest {
+func chatReq() ports.Conversation {
 	temp, maxTok := 0.5, 100
-	return ports.ChatRequest{
+	return ports.Conversation{
 		Messages: []domain.Message{
 			{Role: domain.RoleSystem, Content: "sys"},
 			{Role: domain.RoleUser, Content: "héllo"},
@@ -91,7 +91,7 @@ func TestChatOmitsUnsetParameters(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, okBody)
 	})
-	if _, err := c.Chat(context.Background(), ports.ChatRequest{Messages: []domain.Message{{Role: domain.RoleUser, Content: "x"}}}); err != nil {
+	if _, err := c.Chat(context.Background(), ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Content: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
-	"github.com/aoai-api/aoai-api/internal/adapters/conformance"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
@@ -16,8 +16,8 @@ func TestConformance(t *testing.T) {
 		{"v1", "/openai/v1/chat/completions", ""},
 	} {
 		t.Run(surface.version, func(t *testing.T) {
-			conformance.Run(t, conformance.Harness{HasUpstream: true,
-				New: func(t *testing.T, upstream http.Handler, o conformance.Options) ports.ChatModel {
+			chatmodeltest.Run(t, chatmodeltest.Harness{HasUpstream: true,
+				New: func(t *testing.T, upstream http.Handler, o chatmodeltest.Options) ports.ChatModel {
 					srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						if r.URL.Path != surface.path || r.URL.RawQuery != surface.query || r.Header.Get("api-key") != "k" {
 							t.Errorf("request %s?%s api-key %q", r.URL.Path, r.URL.RawQuery, r.Header.Get("api-key"))

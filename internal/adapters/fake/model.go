@@ -25,15 +25,15 @@ type Model struct {
 var _ ports.ChatModel = Model{}
 
 // Chat never fails on its own: the offline model has no upstream to lose.
-func (Model) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+func (Model) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
 	if err := ctx.Err(); err != nil {
-		return ports.ChatResult{}, domain.Canceled(err)
+		return domain.Answer{}, domain.Canceled(err)
 	}
-	return ports.ChatResult{Text: answer(req.Messages), FinishReason: "stop", Model: ModelName}, nil
+	return domain.Answer{Text: answer(req.Messages), FinishReason: "stop", Model: ModelName}, nil
 }
 
 // Stream sends the same answer as Chat, a word at a time.
-func (m Model) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+func (m Model) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, domain.Canceled(err)
 	}
@@ -96,8 +96,8 @@ func (s *stream) wait() error {
 	}
 }
 
-func (s *stream) Result() ports.ChatResult {
-	return ports.ChatResult{FinishReason: "stop", Model: ModelName}
+func (s *stream) Result() domain.Answer {
+	return domain.Answer{FinishReason: "stop", Model: ModelName}
 }
 
 func (s *stream) Close() error {

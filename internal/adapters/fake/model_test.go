@@ -13,7 +13,7 @@ import (
 )
 
 func TestModelSaysItIsOfflineAndEchoesLastUserMessage(t *testing.T) {
-	req := ports.ChatRequest{Messages: []domain.Message{
+	req := ports.Conversation{Messages: []domain.Message{
 		{Role: domain.RoleSystem, Content: "sys"},
 		{Role: domain.RoleUser, Content: "first"},
 		{Role: domain.RoleAssistant, Content: "reply"},
@@ -41,14 +41,14 @@ func TestModelSaysItIsOfflineAndEchoesLastUserMessage(t *testing.T) {
 func TestModelHonoursCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := fake.Model{}.Chat(ctx, ports.ChatRequest{})
+	_, err := fake.Model{}.Chat(ctx, ports.Conversation{})
 	if domain.KindOf(err) != domain.KindCanceled {
 		t.Errorf("kind = %q, want canceled", domain.KindOf(err))
 	}
 }
 
 func TestStreamJoinsToTheChatText(t *testing.T) {
-	req := ports.ChatRequest{Messages: []domain.Message{{Role: domain.RoleUser, Content: "  spaced   words  "}}}
+	req := ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Content: "  spaced   words  "}}}
 	whole, _ := fake.Model{}.Chat(context.Background(), req)
 	st, err := fake.Model{}.Stream(context.Background(), req)
 	if err != nil {
@@ -78,7 +78,7 @@ func TestStreamJoinsToTheChatText(t *testing.T) {
 }
 
 func TestStreamStopsWhenClosed(t *testing.T) {
-	st, err := fake.Model{Delay: time.Hour}.Stream(context.Background(), ports.ChatRequest{Messages: []domain.Message{{Role: domain.RoleUser, Content: "x"}}})
+	st, err := fake.Model{Delay: time.Hour}.Stream(context.Background(), ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Content: "x"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

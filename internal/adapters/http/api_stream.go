@@ -27,7 +27,7 @@ func (apiStream) delta(w *sseWriter, text string) error {
 }
 
 func (apiStream) done(w *sseWriter, out domain.Completion) error {
-	return w.event("done", doneEvent{Usage: toUsageBody(out.Usage), FinishReason: out.FinishReason, Model: out.Model})
+	return w.event("done", doneEvent{Usage: toUsageBody(out), FinishReason: out.FinishReason, Model: out.Model})
 }
 
 func (apiStream) fail(w *sseWriter, c *gin.Context, err error) error {

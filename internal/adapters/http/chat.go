@@ -16,12 +16,12 @@ type chatRequest struct {
 	MaxTokens   *int     `json:"max_tokens"`
 }
 
-func (r chatRequest) input() ports.ChatInput {
+func (r chatRequest) input() ports.Conversation {
 	msgs := make([]domain.Message, len(r.Messages))
 	for i, m := range r.Messages {
 		msgs[i] = domain.Message{Role: domain.Role(m.Role), Content: m.Content}
 	}
-	return ports.ChatInput{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: r.MaxTokens}}
+	return ports.Conversation{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: r.MaxTokens}}
 }
 
 func handleChat(svc ports.Completer, maxBody int64) gin.HandlerFunc {

@@ -59,15 +59,15 @@ func setUpstreamRequestID(c *gin.Context, id string) {
 }
 
 func toCompletionBody(out domain.Completion) completionBody {
-	return completionBody{Response: out.Text, Usage: toUsageBody(out.Usage), FinishReason: out.FinishReason, Model: out.Model}
+	return completionBody{Response: out.Text, Usage: toUsageBody(out), FinishReason: out.FinishReason, Model: out.Model}
 }
 
-func toUsageBody(u domain.Usage) usageBody {
+func toUsageBody(out domain.Completion) usageBody {
 	return usageBody{
-		PromptChars:      u.PromptChars,
-		ResponseChars:    u.ResponseChars,
-		PromptTokens:     u.Tokens.Prompt,
-		CompletionTokens: u.Tokens.Completion,
-		TotalTokens:      u.Tokens.Total,
+		PromptChars:      out.Usage.PromptChars,
+		ResponseChars:    out.Usage.ResponseChars,
+		PromptTokens:     out.Tokens.Prompt,
+		CompletionTokens: out.Tokens.Completion,
+		TotalTokens:      out.Tokens.Total,
 	}
 }

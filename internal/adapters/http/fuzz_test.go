@@ -26,12 +26,14 @@ func FuzzDecodeJSON(f *testing.F) {
 		var prompt promptRequest
 		accepted := decodeFuzzed(t, body, &prompt)
 		if accepted {
-			assertKind(t, domain.ValidatePrompt(prompt.Prompt), domain.KindInvalid)
+			_, err := domain.ValidatePrompt(prompt.Prompt)
+			assertKind(t, err, domain.KindInvalid)
 		}
 		var chat chatRequest
 		if decodeFuzzed(t, body, &chat) {
 			in := chat.input()
-			assertKind(t, domain.ValidateChat(in.Messages, in.Sampling, limits), domain.KindInvalid)
+			_, err := domain.ValidateChat(in.Messages, in.Sampling, limits)
+			assertKind(t, err, domain.KindInvalid)
 		}
 		var v1 v1ChatRequest
 		if decodeFuzzed(t, body, &v1) {
@@ -41,7 +43,8 @@ func FuzzDecodeJSON(f *testing.F) {
 				t.Fatalf("v1 input error %T: %v", err, err)
 			}
 			if err == nil {
-				assertKind(t, domain.ValidateChat(in.Messages, in.Sampling, limits), domain.KindInvalid)
+				_, err := domain.ValidateChat(in.Messages, in.Sampling, limits)
+				assertKind(t, err, domain.KindInvalid)
 			}
 		}
 	})

@@ -84,11 +84,7 @@ func intp(n int) *int { return &n }
 
 func TestCompletionsSuccess(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), "Hello").Return(domain.Completion{
-		Text: "Hi there", FinishReason: "stop", Model: "gpt-4o",
-		Usage: domain.Usage{PromptChars: 5, ResponseChars: 8,
-			Tokens: domain.TokenUsage{Prompt: intp(10), Completion: intp(3), Total: intp(13)}},
-	}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "Hello").Return(domain.Completion{Answer: domain.Answer{Text: "Hi there", FinishReason: "stop", Model: "gpt-4o", Tokens: domain.TokenUsage{Prompt: intp(10), Completion: intp(3), Total: intp(13)}}, Usage: domain.Usage{PromptChars: 5, ResponseChars: 8}}, nil)
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"Hello","extra":[1,2]}`)
 	if rec.Code != 200 {
 		t.Fatalf("status = %d: %s", rec.Code, rec.Body)
@@ -102,8 +98,7 @@ func TestCompletionsSuccess(t *testing.T) {
 
 func TestCompletionsNullTokensWhenModelReportsNone(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Text: "y", Model: "offline-fake", FinishReason: "stop",
-		Usage: domain.Usage{PromptChars: 1, ResponseChars: 1}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y", Model: "offline-fake", FinishReason: "stop"}, Usage: domain.Usage{PromptChars: 1, ResponseChars: 1}}, nil)
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`)
 	usage := decode(t, rec)["usage"].(map[string]any)
 	for _, k := range []string{"prompt_tokens", "completion_tokens", "total_tokens"} {
@@ -151,7 +146,7 @@ func TestCompletionsBadInput(t *testing.T) {
 
 func TestCompletionsJSONSuffixMediaTypeAccepted(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Text: "y"}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil)
 	if rec := do(h, "POST", "/api/completions", "application/merge-patch+json; charset=utf-8", `{"prompt":"x"}`); rec.Code != 200 {
 		t.Errorf("status = %d", rec.Code)
 	}
@@ -273,7 +268,7 @@ func TestRequestLoggerCarriesCorrelationID(t *testing.T) {
 	h, svc, logs := newEngine(t)
 	svc.EXPECT().Complete(gomock.Any(), "x").DoAndReturn(func(ctx context.Context, _ string) (domain.Completion, error) {
 		zerolog.Ctx(ctx).Info().Msg("inside the use case")
-		return domain.Completion{Text: "y"}, nil
+		return domain.Completion{Answer: domain.Answer{Text: "y"}}, nil
 	})
 	do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "X-Request-ID", "trace-1")
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -369,7 +364,7 @@ func TestUpstreamFailureMapping(t *testing.T) {
 
 func TestUpstreamRequestIDOnSuccess(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Text: "y", UpstreamRequestID: "apim-ok"}, nil)
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y", UpstreamRequestID: "apim-ok"}}, nil)
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`)
 	if got := rec.Header().Get("X-Upstream-Request-ID"); got != "apim-ok" {
 		t.Errorf("X-Upstream-Request-ID = %q", got)

@@ -78,22 +78,22 @@ func (r *v1ChatRequest) refuse() error {
 
 // input checks what only this surface has (model, content parts) and
 // hands the rest to the same domain validation as /api/chat.
-func (r *v1ChatRequest) input(models map[string]bool) (ports.ChatInput, error) {
+func (r *v1ChatRequest) input(models map[string]bool) (ports.Conversation, error) {
 	if err := r.refuse(); err != nil {
-		return ports.ChatInput{}, err
+		return ports.Conversation{}, err
 	}
 	if r.Model == "" {
-		return ports.ChatInput{}, &statusError{status: http.StatusBadRequest, code: "missing_required_parameter", param: "model", msg: "'model' is required"}
+		return ports.Conversation{}, &statusError{status: http.StatusBadRequest, code: "missing_required_parameter", param: "model", msg: "'model' is required"}
 	}
 	if !models[r.Model] {
-		return ports.ChatInput{}, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
+		return ports.Conversation{}, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
 			msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", r.Model)}
 	}
 	msgs := make([]domain.Message, len(r.Messages))
 	for i, m := range r.Messages {
 		text, err := contentText(m.Content, i)
 		if err != nil {
-			return ports.ChatInput{}, err
+			return ports.Conversation{}, err
 		}
 		msgs[i] = domain.Message{Role: domain.Role(m.Role), Content: text}
 	}
@@ -101,7 +101,7 @@ func (r *v1ChatRequest) input(models map[string]bool) (ports.ChatInput, error) {
 	if r.MaxCompletionTokens != nil {
 		maxTokens = r.MaxCompletionTokens
 	}
-	return ports.ChatInput{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: maxTokens}}, nil
+	return ports.Conversation{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: maxTokens}}, nil
 }
 
 // v1Content is a message's content as the SDKs send it: a string or an
@@ -208,7 +208,7 @@ func handleV1Chat(svc ports.Completer, opts Options) gin.HandlerFunc {
 		c.JSON(http.StatusOK, v1Completion{
 			ID: id, Object: "chat.completion", Created: created, Model: req.Model,
 			Choices: []v1Choice{{Message: v1Answer{Role: "assistant", Content: out.Text}, FinishReason: out.FinishReason}},
-			Usage:   v1UsageOf(out.Usage.Tokens),
+			Usage:   v1UsageOf(out.Tokens),
 		})
 	})
 }

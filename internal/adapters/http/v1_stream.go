@@ -53,7 +53,7 @@ func (s *v1Stream) done(w *sseWriter, out domain.Completion) error {
 	if err := w.event("", s.chunk([]v1ChunkChoice{{FinishReason: &finish}}, nil)); err != nil {
 		return err
 	}
-	if u := v1UsageOf(out.Usage.Tokens); s.includeUsage && u != nil {
+	if u := v1UsageOf(out.Tokens); s.includeUsage && u != nil {
 		if err := w.event("", s.chunk([]v1ChunkChoice{}, u)); err != nil {
 			return err
 		}

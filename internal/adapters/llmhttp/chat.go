@@ -40,7 +40,7 @@ var _ ports.ChatModel = (*ChatClient)(nil)
 func NewChatClient(c *Client, ep Endpoint) *ChatClient { return &ChatClient{http: c, ep: ep} }
 
 // Chat sends one chat completion; see ports.ChatModel for the error kinds.
-func (c *ChatClient) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+func (c *ChatClient) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
 	if c.ep.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.ep.Timeout)
@@ -48,13 +48,13 @@ func (c *ChatClient) Chat(ctx context.Context, req ports.ChatRequest) (ports.Cha
 	}
 	body, err := json.Marshal(c.wire(req))
 	if err != nil {
-		return ports.ChatResult{}, domain.Upstream("could not encode the upstream request", err)
+		return domain.Answer{}, domain.Upstream("could not encode the upstream request", err)
 	}
 	resp, err := c.http.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		return c.newRequest(ctx, body, "application/json")
 	})
 	if err != nil {
-		return ports.ChatResult{}, err
+		return domain.Answer{}, err
 	}
 	defer resp.Body.Close()
 	res, err := c.parse(ctx, io.LimitReader(resp.Body, maxResponseBytes))
@@ -63,7 +63,7 @@ func (c *ChatClient) Chat(ctx context.Context, req ports.ChatRequest) (ports.Cha
 }
 
 // Stream asks for a streamed answer with a final usage chunk.
-func (c *ChatClient) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+func (c *ChatClient) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
 	w := c.wire(req)
 	w.Stream, w.StreamOptions = true, &streamOptions{IncludeUsage: true}
 	body, err := json.Marshal(w)
@@ -79,7 +79,7 @@ func (c *ChatClient) Stream(ctx context.Context, req ports.ChatRequest) (ports.C
 	return st, nil
 }
 
-func (c *ChatClient) wire(req ports.ChatRequest) wireRequest {
+func (c *ChatClient) wire(req ports.Conversation) wireRequest {
 	msgs := make([]wireMessage, len(req.Messages))
 	for i, m := range req.Messages {
 		msgs[i] = wireMessage{Role: string(m.Role), Content: m.Content}
@@ -103,20 +103,20 @@ func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept string)
 }
 
 // parse decodes straight from the body: one pass, no copy of it held.
-func (c *ChatClient) parse(ctx context.Context, body io.Reader) (ports.ChatResult, error) {
+func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, error) {
 	name := c.http.target.Name
 	var w wireResponse
 	if err := json.NewDecoder(body).Decode(&w); err != nil {
 		if !malformed(err) {
-			return ports.ChatResult{}, c.http.ReadError(ctx, err) // a deadline mid-body is a timeout
+			return domain.Answer{}, c.http.ReadError(ctx, err) // a deadline mid-body is a timeout
 		}
-		return ports.ChatResult{}, domain.Upstream(name+" returned a malformed response", err)
+		return domain.Answer{}, domain.Upstream(name+" returned a malformed response", err)
 	}
 	if len(w.Choices) == 0 {
-		return ports.ChatResult{}, domain.Upstream(name+" returned no choices", errors.New("empty choices"))
+		return domain.Answer{}, domain.Upstream(name+" returned no choices", errors.New("empty choices"))
 	}
 	ch := w.Choices[0]
-	res := ports.ChatResult{FinishReason: ch.FinishReason, Model: w.Model}
+	res := domain.Answer{FinishReason: ch.FinishReason, Model: w.Model}
 	if ch.Message.Content != nil {
 		res.Text = *ch.Message.Content
 	}

@@ -58,7 +58,7 @@ func FuzzChatResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
 		code := 200 + int(status)%400
 		h := http.Header{"Retry-After": {retryAfter}, "Retry-After-Ms": {retryAfter}, "Content-Type": {"application/json"}}
-		res, err := fuzzClient(canned{status: code, header: h, body: body}).Chat(context.Background(), ports.ChatRequest{})
+		res, err := fuzzClient(canned{status: code, header: h, body: body}).Chat(context.Background(), ports.Conversation{})
 		if err != nil {
 			assertPortError(t, err)
 			return
@@ -101,7 +101,7 @@ func FuzzSSEReader(f *testing.F) {
 func FuzzChatStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h := http.Header{"Content-Type": {"text/event-stream"}}
-		st, err := fuzzClient(canned{status: 200, header: h, body: body}).Stream(context.Background(), ports.ChatRequest{})
+		st, err := fuzzClient(canned{status: 200, header: h, body: body}).Stream(context.Background(), ports.Conversation{})
 		if err != nil {
 			assertPortError(t, err)
 			return

@@ -49,7 +49,7 @@ type ChatStream struct {
 	idle     time.Duration
 	pending  string // text of the first choice chunk, read while priming
 	done     bool
-	result   ports.ChatResult
+	result   domain.Answer
 	closed   sync.Once
 }
 
@@ -75,7 +75,7 @@ func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*
 	}
 	s := &ChatStream{
 		ctx: ctx, client: c, body: resp.Body, events: NewSSEReader(resp.Body), cancel: cancel, watchdog: wd, idle: t.Idle,
-		result: ports.ChatResult{UpstreamRequestID: c.RequestID(resp.Header)},
+		result: domain.Answer{UpstreamRequestID: c.RequestID(resp.Header)},
 	}
 	if err := s.prime(); err != nil {
 		_ = s.Close()
@@ -169,7 +169,7 @@ func (s *ChatStream) readError(err error) error {
 }
 
 // Result is complete once Recv has returned io.EOF.
-func (s *ChatStream) Result() ports.ChatResult { return s.result }
+func (s *ChatStream) Result() domain.Answer { return s.result }
 
 // Close cancels the upstream request at once and releases the connection.
 func (s *ChatStream) Close() error {

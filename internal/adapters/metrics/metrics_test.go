@@ -119,15 +119,15 @@ func TestCountModelCountsTokensAndFilterBlocks(t *testing.T) {
 	inner := mocks.NewMockChatModel(ctrl)
 	model := m.CountModel(inner)
 	gomock.InOrder(
-		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{
+		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{
 			Text: "hi", FinishReason: "stop", Tokens: domain.TokenUsage{Prompt: intp(17), Completion: intp(4), Total: intp(21)},
 		}, nil),
-		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{FinishReason: "content_filter"}, nil), // no usage: nothing added
-		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{}, domain.ContentFiltered([]string{"hate"}, nil)),
-		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{}, domain.Upstream("down", nil)),
+		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{FinishReason: "content_filter"}, nil), // no usage: nothing added
+		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{}, domain.ContentFiltered([]string{"hate"}, nil)),
+		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{}, domain.Upstream("down", nil)),
 	)
 	for range 4 {
-		_, _ = model.Chat(context.Background(), ports.ChatRequest{})
+		_, _ = model.Chat(context.Background(), ports.Conversation{})
 	}
 	value(t, reg, `
 # HELP aoai_api_content_filter_blocks_total Content-filter interventions, by stage: prompt (refused, 400) or completion (answer cut, finish_reason content_filter).
@@ -144,7 +144,7 @@ aoai_api_tokens_total{kind="prompt"} 17
 // pieces is a ChatStream over fixed text with a fixed result.
 type pieces struct {
 	text   []string
-	result ports.ChatResult
+	result domain.Answer
 	cut    bool // end with an error instead of io.EOF
 }
 
@@ -159,21 +159,21 @@ func (p *pieces) Recv() (string, error) {
 	p.text = p.text[1:]
 	return t, nil
 }
-func (p *pieces) Result() ports.ChatResult { return p.result }
-func (p *pieces) Close() error             { return nil }
+func (p *pieces) Result() domain.Answer { return p.result }
+func (p *pieces) Close() error          { return nil }
 
 func TestCountModelCountsAStreamOnceAtItsEnd(t *testing.T) {
 	m, reg := mustNew(t)
 	ctrl := gomock.NewController(t)
 	inner := mocks.NewMockChatModel(ctrl)
-	done := ports.ChatResult{FinishReason: "stop", Tokens: domain.TokenUsage{Prompt: intp(12), Completion: intp(3)}}
+	done := domain.Answer{FinishReason: "stop", Tokens: domain.TokenUsage{Prompt: intp(12), Completion: intp(3)}}
 	gomock.InOrder(
 		inner.EXPECT().Stream(gomock.Any(), gomock.Any()).Return(&pieces{text: []string{"a", "b"}, result: done}, nil),
 		inner.EXPECT().Stream(gomock.Any(), gomock.Any()).Return(&pieces{text: []string{"a"}, result: done, cut: true}, nil),
 	)
 	model := m.CountModel(inner)
 	for range 2 {
-		st, err := model.Stream(context.Background(), ports.ChatRequest{})
+		st, err := model.Stream(context.Background(), ports.Conversation{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
-	"io"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
@@ -29,7 +27,7 @@ type countingModel struct {
 	m    *Metrics
 }
 
-func (c countingModel) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+func (c countingModel) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
 	res, err := c.next.Chat(ctx, req)
 	if err != nil {
 		c.m.countFailure(err)
@@ -39,33 +37,21 @@ func (c countingModel) Chat(ctx context.Context, req ports.ChatRequest) (ports.C
 	return res, nil
 }
 
-func (c countingModel) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+func (c countingModel) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
 	st, err := c.next.Stream(ctx, req)
 	if err != nil {
 		c.m.countFailure(err)
 		return nil, err
 	}
-	return &countingStream{ChatStream: st, m: c.m}, nil
+	// Only the end knows the usage, and a stream cut short reports none.
+	return ports.Watch(st, ports.StreamHooks{End: func(res domain.Answer, err error) {
+		if err == nil {
+			c.m.countResult(res)
+		}
+	}}), nil
 }
 
-// countingStream counts once, when Recv reports the end: only then is
-// the usage known, and a stream cut short reports none.
-type countingStream struct {
-	ports.ChatStream
-	m       *Metrics
-	counted bool
-}
-
-func (s *countingStream) Recv() (string, error) {
-	text, err := s.ChatStream.Recv()
-	if errors.Is(err, io.EOF) && !s.counted {
-		s.counted = true
-		s.m.countResult(s.ChatStream.Result())
-	}
-	return text, err
-}
-
-func (m *Metrics) countResult(res ports.ChatResult) {
+func (m *Metrics) countResult(res domain.Answer) {
 	if t := res.Tokens.Prompt; t != nil {
 		m.tokens.WithLabelValues(tokenPrompt).Add(float64(*t))
 	}

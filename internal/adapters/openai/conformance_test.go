@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/aoai-api/aoai-api/internal/adapters/conformance"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 	"github.com/aoai-api/aoai-api/internal/adapters/openai"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -13,15 +13,15 @@ import (
 func TestConformance(t *testing.T) {
 	for _, key := range []string{"sk-test", ""} {
 		t.Run("key "+map[bool]string{true: "set", false: "unset"}[key != ""], func(t *testing.T) {
-			conformance.Run(t, conformance.Harness{HasUpstream: true, New: harness(key)})
+			chatmodeltest.Run(t, chatmodeltest.Harness{HasUpstream: true, New: harness(key)})
 		})
 	}
 }
 
 // harness serves the suite's upstream behind an OpenAI-style base URL
 // and checks what an OpenAI-compatible server would check.
-func harness(key string) func(*testing.T, http.Handler, conformance.Options) ports.ChatModel {
-	return func(t *testing.T, upstream http.Handler, o conformance.Options) ports.ChatModel {
+func harness(key string) func(*testing.T, http.Handler, chatmodeltest.Options) ports.ChatModel {
+	return func(t *testing.T, upstream http.Handler, o chatmodeltest.Options) ports.ChatModel {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/v1/chat/completions" {
 				t.Errorf("path = %s", r.URL.Path)

@@ -8,6 +8,7 @@ import (
 	context "context"
 	reflect "reflect"
 
+	domain "github.com/aoai-api/aoai-api/internal/domain"
 	ports "github.com/aoai-api/aoai-api/internal/ports"
 	gomock "github.com/golang/mock/gomock"
 )
@@ -36,33 +37,33 @@ func (m *MockChatModel) EXPECT() *MockChatModelMockRecorder {
 }
 
 // Chat mocks base method.
-func (m *MockChatModel) Chat(ctx context.Context, req ports.ChatRequest) (ports.ChatResult, error) {
+func (m *MockChatModel) Chat(ctx context.Context, conv ports.Conversation) (domain.Answer, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Chat", ctx, req)
-	ret0, _ := ret[0].(ports.ChatResult)
+	ret := m.ctrl.Call(m, "Chat", ctx, conv)
+	ret0, _ := ret[0].(domain.Answer)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Chat indicates an expected call of Chat.
-func (mr *MockChatModelMockRecorder) Chat(ctx, req interface{}) *gomock.Call {
+func (mr *MockChatModelMockRecorder) Chat(ctx, conv interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Chat", reflect.TypeOf((*MockChatModel)(nil).Chat), ctx, req)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Chat", reflect.TypeOf((*MockChatModel)(nil).Chat), ctx, conv)
 }
 
 // Stream mocks base method.
-func (m *MockChatModel) Stream(ctx context.Context, req ports.ChatRequest) (ports.ChatStream, error) {
+func (m *MockChatModel) Stream(ctx context.Context, conv ports.Conversation) (ports.ChatStream, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Stream", ctx, req)
+	ret := m.ctrl.Call(m, "Stream", ctx, conv)
 	ret0, _ := ret[0].(ports.ChatStream)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Stream indicates an expected call of Stream.
-func (mr *MockChatModelMockRecorder) Stream(ctx, req interface{}) *gomock.Call {
+func (mr *MockChatModelMockRecorder) Stream(ctx, conv interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Stream", reflect.TypeOf((*MockChatModel)(nil).Stream), ctx, req)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Stream", reflect.TypeOf((*MockChatModel)(nil).Stream), ctx, conv)
 }
 
 // MockChatStream is a mock of ChatStream interface.
@@ -118,10 +119,10 @@ func (mr *MockChatStreamMockRecorder) Recv() *gomock.Call {
 }
 
 // Result mocks base method.
-func (m *MockChatStream) Result() ports.ChatResult {
+func (m *MockChatStream) Result() domain.Answer {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Result")
-	ret0, _ := ret[0].(ports.ChatResult)
+	ret0, _ := ret[0].(domain.Answer)
 	return ret0
 }
 

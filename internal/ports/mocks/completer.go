@@ -37,33 +37,33 @@ func (m *MockCompleter) EXPECT() *MockCompleterMockRecorder {
 }
 
 // Chat mocks base method.
-func (m *MockCompleter) Chat(ctx context.Context, in ports.ChatInput) (domain.Completion, error) {
+func (m *MockCompleter) Chat(ctx context.Context, conv ports.Conversation) (domain.Completion, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Chat", ctx, in)
+	ret := m.ctrl.Call(m, "Chat", ctx, conv)
 	ret0, _ := ret[0].(domain.Completion)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Chat indicates an expected call of Chat.
-func (mr *MockCompleterMockRecorder) Chat(ctx, in interface{}) *gomock.Call {
+func (mr *MockCompleterMockRecorder) Chat(ctx, conv interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Chat", reflect.TypeOf((*MockCompleter)(nil).Chat), ctx, in)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Chat", reflect.TypeOf((*MockCompleter)(nil).Chat), ctx, conv)
 }
 
 // ChatStream mocks base method.
-func (m *MockCompleter) ChatStream(ctx context.Context, in ports.ChatInput) (ports.CompletionStream, error) {
+func (m *MockCompleter) ChatStream(ctx context.Context, conv ports.Conversation) (ports.CompletionStream, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ChatStream", ctx, in)
+	ret := m.ctrl.Call(m, "ChatStream", ctx, conv)
 	ret0, _ := ret[0].(ports.CompletionStream)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // ChatStream indicates an expected call of ChatStream.
-func (mr *MockCompleterMockRecorder) ChatStream(ctx, in interface{}) *gomock.Call {
+func (mr *MockCompleterMockRecorder) ChatStream(ctx, conv interface{}) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ChatStream", reflect.TypeOf((*MockCompleter)(nil).ChatStream), ctx, in)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ChatStream", reflect.TypeOf((*MockCompleter)(nil).ChatStream), ctx, conv)
 }
 
 // Complete mocks base method.

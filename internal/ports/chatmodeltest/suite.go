@@ -1,7 +1,7 @@
-// Package conformance is the one test suite every ports.ChatModel
-// adapter must pass, so swapping adapters can never silently change
-// behaviour. Each adapter's tests call Run with a Harness.
-package conformance
+// Package chatmodeltest is the one suite every ports.ChatModel adapter
+// must pass, in the way of testing/fstest, so swapping adapters can never
+// silently change behaviour. Each adapter's tests call Run with a Harness.
+package chatmodeltest
 
 import (
 	"context"
@@ -35,7 +35,7 @@ type Harness struct {
 	HasUpstream bool
 }
 
-var request = ports.ChatRequest{Messages: []domain.Message{
+var request = ports.Conversation{Messages: []domain.Message{
 	{Role: domain.RoleSystem, Content: "Be brief."},
 	{Role: domain.RoleUser, Content: "Say hello"},
 }}

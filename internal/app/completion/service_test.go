@@ -1,4 +1,4 @@
-package app_test
+package completion_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/golang/mock/gomock"
 	"github.com/rs/zerolog"
 
-	"github.com/aoai-api/aoai-api/internal/app"
+	"github.com/aoai-api/aoai-api/internal/app/completion"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 	"github.com/aoai-api/aoai-api/internal/ports/mocks"
@@ -30,13 +30,13 @@ func TestCompleteBuildsMessagesAndCountsUsage(t *testing.T) {
 		{Role: domain.RoleUser, Content: "héllo"},
 	}
 	model.EXPECT().
-		Chat(gomock.Any(), ports.ChatRequest{Messages: want}).
-		Return(ports.ChatResult{
+		Chat(gomock.Any(), ports.Conversation{Messages: want}).
+		Return(domain.Answer{
 			Text: "😀 hi", FinishReason: "stop", Model: "gpt-4o-2024-08-06",
 			Tokens: domain.TokenUsage{Prompt: intp(9), Completion: intp(2), Total: intp(11)},
 		}, nil)
 
-	got, err := app.NewCompletionService(model, "Be brief.", limits).Complete(context.Background(), "héllo")
+	got, err := completion.New(model, completion.Options{SystemPrompt: "Be brief.", Limits: limits}).Complete(context.Background(), "héllo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +46,8 @@ func TestCompleteBuildsMessagesAndCountsUsage(t *testing.T) {
 	if got.Usage.PromptChars != 5 || got.Usage.ResponseChars != 4 {
 		t.Errorf("chars = %d/%d, want 5/4 (code points, system prompt not counted)", got.Usage.PromptChars, got.Usage.ResponseChars)
 	}
-	if *got.Usage.Tokens.Prompt != 9 || *got.Usage.Tokens.Completion != 2 || *got.Usage.Tokens.Total != 11 {
-		t.Errorf("tokens = %+v", got.Usage.Tokens)
+	if *got.Tokens.Prompt != 9 || *got.Tokens.Completion != 2 || *got.Tokens.Total != 11 {
+		t.Errorf("tokens = %+v", got.Tokens)
 	}
 }
 
@@ -55,9 +55,9 @@ func TestCompleteWithoutSystemPromptSendsOnlyUser(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	model := mocks.NewMockChatModel(ctrl)
 	model.EXPECT().
-		Chat(gomock.Any(), ports.ChatRequest{Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}).
-		Return(ports.ChatResult{Text: "ok"}, nil)
-	if _, err := app.NewCompletionService(model, "", limits).Complete(context.Background(), "hi"); err != nil {
+		Chat(gomock.Any(), ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}).
+		Return(domain.Answer{Text: "ok"}, nil)
+	if _, err := completion.New(model, completion.Options{SystemPrompt: "", Limits: limits}).Complete(context.Background(), "hi"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -66,7 +66,7 @@ func TestCompleteNeverCallsModelOnInvalidInput(t *testing.T) {
 	for _, prompt := range []string{"", "   ", strings.Repeat("é", domain.MaxPromptChars+1)} {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl) // no EXPECT: any call fails the test
-		_, err := app.NewCompletionService(model, "sys", limits).Complete(context.Background(), prompt)
+		_, err := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits}).Complete(context.Background(), prompt)
 		if domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("prompt of %d bytes: kind = %q, want invalid", len(prompt), domain.KindOf(err))
 		}
@@ -80,8 +80,8 @@ func TestCompletePropagatesModelErrorKinds(t *testing.T) {
 	} {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl)
-		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{}, modelErr)
-		_, err := app.NewCompletionService(model, "sys", limits).Complete(context.Background(), "hi")
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{}, modelErr)
+		_, err := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits}).Complete(context.Background(), "hi")
 		if !errors.Is(err, modelErr) || domain.KindOf(err) != domain.KindOf(modelErr) {
 			t.Errorf("err = %v, want wrapped %v", err, modelErr)
 		}
@@ -94,24 +94,24 @@ func TestCompletePassesContextToModel(t *testing.T) {
 	type key struct{}
 	ctx := context.WithValue(context.Background(), key{}, "v")
 	model.EXPECT().Chat(gomock.Any(), gomock.Any()).DoAndReturn(
-		func(got context.Context, _ ports.ChatRequest) (ports.ChatResult, error) {
+		func(got context.Context, _ ports.Conversation) (domain.Answer, error) {
 			if got.Value(key{}) != "v" {
 				t.Error("model did not receive the caller's context")
 			}
-			return ports.ChatResult{Text: "x"}, nil
+			return domain.Answer{Text: "x"}, nil
 		})
-	if _, err := app.NewCompletionService(model, "", limits).Complete(ctx, "hi"); err != nil {
+	if _, err := completion.New(model, completion.Options{SystemPrompt: "", Limits: limits}).Complete(ctx, "hi"); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func chatIn(msgs ...domain.Message) ports.ChatInput { return ports.ChatInput{Messages: msgs} }
+func chatIn(msgs ...domain.Message) ports.Conversation { return ports.Conversation{Messages: msgs} }
 
 func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	model := mocks.NewMockChatModel(ctrl)
 	temp := 0.3
-	in := ports.ChatInput{
+	in := ports.Conversation{
 		Messages: []domain.Message{
 			{Role: domain.RoleUser, Content: "héllo"},
 			{Role: domain.RoleAssistant, Content: "hi"},
@@ -119,12 +119,12 @@ func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
 		},
 		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: intp(20)},
 	}
-	want := ports.ChatRequest{
+	want := ports.Conversation{
 		Messages: append([]domain.Message{{Role: domain.RoleSystem, Content: "A long system prompt that must not be counted."}}, in.Messages...),
 		Sampling: in.Sampling,
 	}
-	model.EXPECT().Chat(gomock.Any(), want).Return(ports.ChatResult{Text: "done", FinishReason: "length", Model: "m"}, nil)
-	got, err := app.NewCompletionService(model, "A long system prompt that must not be counted.", limits).Chat(context.Background(), in)
+	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Text: "done", FinishReason: "length", Model: "m"}, nil)
+	got, err := completion.New(model, completion.Options{SystemPrompt: "A long system prompt that must not be counted.", Limits: limits}).Chat(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
 }
 
 func TestChatNeverCallsModelOnInvalidInput(t *testing.T) {
-	for name, in := range map[string]ports.ChatInput{
+	for name, in := range map[string]ports.Conversation{
 		"empty":         chatIn(),
 		"system":        chatIn(domain.Message{Role: domain.RoleSystem, Content: "ignore previous"}),
 		"too many":      chatIn(domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}, domain.Message{Role: domain.RoleUser, Content: "a"}),
@@ -143,7 +143,7 @@ func TestChatNeverCallsModelOnInvalidInput(t *testing.T) {
 	} {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl) // no EXPECT: a call fails the test
-		svc := app.NewCompletionService(model, "sys", limits)
+		svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits})
 		if _, err := svc.Chat(context.Background(), in); domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("%s: Chat err = %v, want invalid", name, err)
 		}
@@ -157,7 +157,7 @@ func TestChatNeverCallsModelOnInvalidInput(t *testing.T) {
 type pieces struct {
 	texts  []string
 	end    error
-	result ports.ChatResult
+	result domain.Answer
 	closed bool
 }
 
@@ -169,18 +169,18 @@ func (p *pieces) Recv() (string, error) {
 	p.texts = p.texts[1:]
 	return t, nil
 }
-func (p *pieces) Result() ports.ChatResult { return p.result }
-func (p *pieces) Close() error             { p.closed = true; return nil }
+func (p *pieces) Result() domain.Answer { return p.result }
+func (p *pieces) Close() error          { p.closed = true; return nil }
 
 func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	model := mocks.NewMockChatModel(ctrl)
 	up := &pieces{texts: []string{"hé", "llo ", "😀"}, end: io.EOF,
-		result: ports.ChatResult{FinishReason: "stop", Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
-	model.EXPECT().Stream(gomock.Any(), ports.ChatRequest{Messages: []domain.Message{
+		result: domain.Answer{FinishReason: "stop", Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
+	model.EXPECT().Stream(gomock.Any(), ports.Conversation{Messages: []domain.Message{
 		{Role: domain.RoleSystem, Content: "sys"}, {Role: domain.RoleUser, Content: "héllo"}}}).Return(up, nil)
 
-	st, err := app.NewCompletionService(model, "sys", limits).CompleteStream(context.Background(), "héllo")
+	st, err := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits}).CompleteStream(context.Background(), "héllo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
 	if joined.String() != "héllo 😀" || out.Usage.PromptChars != 5 || out.Usage.ResponseChars != 7 {
 		t.Errorf("joined %q, usage %+v", joined.String(), out.Usage)
 	}
-	if out.Text != "" || *out.Usage.Tokens.Total != 9 || out.FinishReason != "stop" || out.UpstreamRequestID != "r1" {
+	if out.Text != "" || *out.Tokens.Total != 9 || out.FinishReason != "stop" || out.UpstreamRequestID != "r1" {
 		t.Errorf("completion = %+v (a stream never holds the whole text)", out)
 	}
 	_ = st.Close()
@@ -212,7 +212,7 @@ func TestStreamErrorsKeepTheirKind(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	model := mocks.NewMockChatModel(ctrl)
 	model.EXPECT().Stream(gomock.Any(), gomock.Any()).Return(nil, domain.Throttled("slow down", time.Second, nil))
-	_, err := app.NewCompletionService(model, "", limits).ChatStream(context.Background(), chatIn(domain.Message{Role: domain.RoleUser, Content: "x"}))
+	_, err := completion.New(model, completion.Options{SystemPrompt: "", Limits: limits}).ChatStream(context.Background(), chatIn(domain.Message{Role: domain.RoleUser, Content: "x"}))
 	if domain.KindOf(err) != domain.KindThrottled {
 		t.Errorf("err = %v, want throttled", err)
 	}
@@ -222,11 +222,11 @@ func TestPromptTextIsLoggedOnlyWhenOptedIn(t *testing.T) {
 	for _, optIn := range []bool{false, true} {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl)
-		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(ports.ChatResult{Text: "private answer"}, nil)
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Text: "private answer"}, nil)
 		var logs bytes.Buffer
 		ctx := zerolog.New(&logs).Level(zerolog.DebugLevel).WithContext(context.Background())
 
-		svc := app.NewCompletionService(model, "sys", limits).WithTextLogging(optIn)
+		svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits, LogText: optIn})
 		if _, err := svc.Complete(ctx, "private question"); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package conformance
+package chatmodeltest
 
 import (
 	"encoding/json"
