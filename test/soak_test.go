@@ -110,7 +110,7 @@ func TestFaultInjectionSoak(t *testing.T) {
 	for k, v := range map[string]string{
 		"UPSTREAM_TIMEOUT": "3s", "UPSTREAM_MAX_RETRIES": "1", "UPSTREAM_MAX_RETRY_WAIT": "100ms",
 		"STREAM_IDLE_TIMEOUT": "2s", "MAX_CONCURRENT_UPSTREAM": "16", "UPSTREAM_QUEUE_TIMEOUT": "2s",
-		"API_KEYS": soakKey, "DEBUG_ENDPOINTS": "true", "LOG_FILE": "",
+		"API_KEYS": soakKey, "LOG_FILE": "",
 	} {
 		env[k] = v
 	}

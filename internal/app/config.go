@@ -66,7 +66,6 @@ type Config struct {
 	ReadTimeout           time.Duration `envconfig:"READ_TIMEOUT" default:"30s"`
 	IdleTimeout           time.Duration `envconfig:"IDLE_TIMEOUT" default:"120s"`
 	MaxHeaderBytes        int           `envconfig:"MAX_HEADER_BYTES" default:"65536"`
-	DebugEndpoints        bool          `envconfig:"DEBUG_ENDPOINTS" default:"false"` // tests only
 
 	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported

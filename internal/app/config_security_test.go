@@ -19,7 +19,7 @@ func TestSecurityDefaults(t *testing.T) {
 	c := res.Config
 	if len(c.inboundKeyDigests) != 0 || c.RateLimitRPS != 0 || c.RateLimitBurst != 10 || c.RateLimitMaxCallers != 10000 ||
 		c.TrustedProxies != nil || c.CORSAllowedOrigins != nil || c.MaxConcurrentUpstream != 0 ||
-		c.UpstreamQueueTimeout != 2*time.Second || c.DebugEndpoints {
+		c.UpstreamQueueTimeout != 2*time.Second {
 		t.Errorf("security defaults = %+v", c)
 	}
 	if got := c.serverLimits(); got != (serverLimits{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 2 * time.Minute, maxHeaderBytes: 64 << 10}) {

@@ -114,7 +114,6 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
 		},
-		DebugEndpoints: cfg.DebugEndpoints,
 	}), nil
 }
 

@@ -14,7 +14,4 @@ func logSecurity(log zerolog.Logger, cfg Config) {
 		log.Info().Float64("rps", cfg.RateLimitRPS).Int("burst", cfg.RateLimitBurst).Bool("trusted_proxies", len(cfg.TrustedProxies) > 0).
 			Msg("rate limit is on, per API key or else per client IP")
 	}
-	if cfg.DebugEndpoints {
-		log.Warn().Msg("DEBUG_ENDPOINTS is on: GET /debug/runtime is served; not for production")
-	}
 }

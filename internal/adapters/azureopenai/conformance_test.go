@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
-	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 	"github.com/aoai-api/aoai-api/internal/ports"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 )
 
 func TestConformance(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	"github.com/aoai-api/aoai-api/internal/ports"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 )
 
 func TestConformance(t *testing.T) {

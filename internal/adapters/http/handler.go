@@ -22,8 +22,6 @@ type Options struct {
 	OpenAPIYAML  []byte    // the contract, served at /api/openapi.yaml
 	OpenAPIJSON  []byte    // the same document as JSON, converted once at start-up
 	Security     Security  // inbound keys, rate limit, CORS, trusted proxies
-	// DebugEndpoints serves GET /debug/runtime, for tests only.
-	DebugEndpoints bool
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.

@@ -29,9 +29,6 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
 	if opts.Metrics != nil {
 		e.GET("/metrics", gin.WrapH(opts.Metrics))
 	}
-	if opts.DebugEndpoints {
-		e.GET("/debug/runtime", handleDebugRuntime)
-	}
 
 	welcome.Endpoints = listEndpoints(e.Routes())
 }

@@ -33,7 +33,7 @@ func digests(keys ...string) [][sha256.Size]byte {
 func newGuarded(t *testing.T, sec httpadapter.Security) (http.Handler, *mocks.MockCompleter, *bytes.Buffer) {
 	t.Helper()
 	return engineWith(t, httpadapter.Options{
-		Version: "v-test", MaxBodyBytes: 1024, Models: []string{"m"}, Security: sec, DebugEndpoints: true,
+		Version: "v-test", MaxBodyBytes: 1024, Models: []string{"m"}, Security: sec,
 	})
 }
 
@@ -280,16 +280,5 @@ func TestNoCORSByDefault(t *testing.T) {
 	rec := do(h, "OPTIONS", "/api/completions", "", "", "Origin", "https://app.example", "Access-Control-Request-Method", "POST")
 	if rec.Code != 405 || rec.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("preflight without CORS = %d %v", rec.Code, rec.Header())
-	}
-}
-
-func TestDebugRuntimeOnlyWhenEnabled(t *testing.T) {
-	h, _, _ := newGuarded(t, httpadapter.Security{})
-	if m := decode(t, do(h, "GET", "/debug/runtime", "", "")); m["goroutines"] == nil {
-		t.Errorf("debug body = %v", m)
-	}
-	off, _, _ := newEngine(t)
-	if rec := do(off, "GET", "/debug/runtime", "", ""); rec.Code != 404 {
-		t.Errorf("debug endpoint without the setting: %d", rec.Code)
 	}
 }
