@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -18,6 +19,19 @@ const (
 	KindTimeout         Kind = "timeout"          // the model did not answer in time
 	KindCanceled        Kind = "canceled"         // the caller went away first
 	KindUnavailable     Kind = "unavailable"      // this service is at capacity for now
+	KindUnknownModel    Kind = "unknown_model"    // the caller named a model this service does not serve
+)
+
+// Fault says whose fault a model failure was, so that a pool of
+// backends knows whether another backend, or a later try, could help.
+type Fault int
+
+const (
+	FaultNone      Fault = iota // no backend failed: the caller left, or the service refused
+	FaultRequest                // the request itself: every backend would refuse it (a 400)
+	FaultTransient              // the backend failed this once: a 5xx, a broken connection, a timeout
+	FaultThrottle               // the backend asked for time: a 429, or a 503 naming a wait
+	FaultBackend                // the backend is misconfigured: its key, identity or deployment
 )
 
 // Error is the one error type the core speaks. Msg is safe to show a
@@ -27,6 +41,7 @@ type Error struct {
 	Msg  string
 	Err  error
 
+	Fault             Fault         // model failures: whose fault, for failover
 	Field             string        // KindInvalid: the offending input field, for clients that want it apart
 	RetryAfter        time.Duration // KindThrottled, KindUnavailable: when the caller may try again
 	Categories        []string      // KindContentFiltered: which filters fired
@@ -80,6 +95,20 @@ func Canceled(cause error) *Error {
 // ContentFiltered reports input refused by the provider's safety filter.
 func ContentFiltered(categories []string, cause error) *Error {
 	return &Error{Kind: KindContentFiltered, Msg: "The prompt was blocked by the content filter", Err: cause, Categories: categories}
+}
+
+// UnknownModel reports a model name this service does not serve.
+func UnknownModel(name string) *Error {
+	return &Error{Kind: KindUnknownModel, Msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", name), Field: "model"}
+}
+
+// FaultOf returns the Fault of the first *Error in err's chain.
+func FaultOf(err error) Fault {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Fault
+	}
+	return FaultNone
 }
 
 // KindOf returns the Kind of the first *Error in err's chain, or "".

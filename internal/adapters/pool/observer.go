@@ -1,0 +1,27 @@
+package pool
+
+import "time"
+
+// Outcomes of one attempt, as metrics and logs name them.
+const (
+	OutcomeOK        = "ok"        // the backend answered
+	OutcomeRejected  = "rejected"  // the backend refused the request itself (a 400)
+	OutcomeThrottled = "throttled" // a 429, or a 503 naming a wait
+	OutcomeFailed    = "failed"    // a 5xx, a broken connection, a timeout
+	OutcomeBroken    = "broken"    // a 401, 403 or 404: the backend's configuration
+	OutcomeAbandoned = "abandoned" // the caller left, or the request's time ran out
+)
+
+// Observer hears what the pool decides, so that the composition root
+// can count it without this package naming a metrics library.
+type Observer interface {
+	Attempt(model, backend, outcome string, elapsed time.Duration)
+	Failover(model string)
+	State(model, backend string, s State)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Attempt(string, string, string, time.Duration) {}
+func (nopObserver) Failover(string)                               {}
+func (nopObserver) State(string, string, State)                   {}

@@ -1,0 +1,289 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// request is one client request's walk over its model's backends: the
+// one attempt loop, shared by Chat, a stream's opening and a stream's
+// failover before its first piece.
+type request struct {
+	p        *Pool
+	g        *group
+	attempts int
+	last     error
+	prev     *member
+	retryAt  map[*member]time.Time // backends that failed in this request, and when to try them again
+	deadline time.Time             // UPSTREAM_TIMEOUT from the start: no wait may end past it
+}
+
+func (p *Pool) newRequest(g *group) *request {
+	return &request{p: p, g: g, deadline: p.opts.Now().Add(p.opts.Timeout)}
+}
+
+// next claims the backend for the next attempt, waiting for one to
+// recover when that fits the attempts, UPSTREAM_MAX_RETRY_WAIT and the
+// deadline; otherwise it returns the request's answer.
+func (r *request) next(ctx context.Context) (*member, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, contextError(ctx, r.g.name)
+		}
+		if r.attempts >= r.p.opts.Retry.MaxAttempts {
+			return nil, r.answer(r.p.opts.Now())
+		}
+		now := r.p.opts.Now()
+		if m := r.pick(now); m != nil {
+			r.attempts++
+			if r.prev != nil && r.prev != m {
+				r.p.opts.Observer.Failover(r.g.name)
+			}
+			r.prev = m
+			return m, nil
+		}
+		wake := r.soonest(now)
+		wait := wake.Sub(now)
+		if r.attempts == 0 || wait > r.p.opts.Retry.MaxRetryWait || r.pastDeadline(ctx, now.Add(wait)) {
+			return nil, r.answer(now)
+		}
+		zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Int("attempt", r.attempts+1).Dur("wait_ms", wait).
+			Msg("no backend available: waiting for the soonest recovery")
+		if err := r.p.opts.Sleep(ctx, wait); err != nil {
+			return nil, contextError(ctx, r.g.name)
+		}
+	}
+}
+
+// pick takes the lowest priority tier with a backend this request may
+// use now, and a weighted random choice within it.
+func (r *request) pick(now time.Time) *member {
+	for i := 0; i < len(r.g.members); {
+		tier := r.g.members[i].Priority
+		var candidates []*member
+		total := 0
+		for ; i < len(r.g.members) && r.g.members[i].Priority == tier; i++ {
+			m := r.g.members[i]
+			if r.usable(m, now) {
+				candidates = append(candidates, m)
+				total += m.Weight
+			}
+		}
+		for len(candidates) > 0 {
+			m := weighted(candidates, total, r.p.opts.Rand())
+			if ok, changed := m.health.claim(now, r.p.opts.Health); ok {
+				r.p.changed(m, changed)
+				return m
+			}
+			total -= m.Weight // another request took its probe first
+			candidates = removed(candidates, m)
+		}
+	}
+	return nil
+}
+
+func (r *request) usable(m *member, now time.Time) bool {
+	if at, failed := r.retryAt[m]; failed && now.Before(at) {
+		return false
+	}
+	return m.health.availableAt(now).IsZero()
+}
+
+// soonest is when some backend of the model may be tried again.
+func (r *request) soonest(now time.Time) time.Time {
+	var best time.Time
+	for _, m := range r.g.members {
+		at := m.health.availableAt(now)
+		if t := r.retryAt[m]; t.After(at) {
+			at = t
+		}
+		if at.IsZero() {
+			at = now
+		}
+		if best.IsZero() || at.Before(best) {
+			best = at
+		}
+	}
+	return best
+}
+
+// settle folds one attempt's result into the backend's health and says
+// whether the request is over (done) or moves on.
+func (r *request) settle(ctx context.Context, m *member, start time.Time, err error) (done bool) {
+	now := r.p.opts.Now()
+	o, label := classify(ctx, err)
+	r.p.opts.Observer.Attempt(r.g.name, m.Name, label, now.Sub(start))
+	var wait time.Duration
+	var de *domain.Error
+	if errors.As(err, &de) {
+		wait = de.RetryAfter
+	}
+	r.p.changed(m, m.health.report(now, o, wait, r.p.opts.Health))
+	switch o {
+	case outcomeOK, outcomeAbandoned:
+		return true
+	case outcomeBroken:
+		zerolog.Ctx(ctx).Error().Err(err).Str("model", r.g.name).Str("backend", m.Name).
+			Msg("backend misconfigured: its key, identity or deployment is wrong; failing over")
+	case outcomeFailed:
+		if r.retryAt == nil {
+			r.retryAt = map[*member]time.Time{}
+		}
+		r.retryAt[m] = now.Add(r.backoff())
+	}
+	r.last = err
+	return false
+}
+
+// classify reads whose fault a failure was.
+func classify(ctx context.Context, err error) (outcome, string) {
+	switch {
+	case err == nil:
+		return outcomeOK, OutcomeOK
+	case ctx.Err() != nil:
+		return outcomeAbandoned, OutcomeAbandoned
+	}
+	switch domain.FaultOf(err) {
+	case domain.FaultRequest:
+		return outcomeOK, OutcomeRejected
+	case domain.FaultThrottle:
+		if domain.KindOf(err) == domain.KindThrottled {
+			return outcomeThrottled, OutcomeThrottled
+		}
+		return outcomeBusy, OutcomeThrottled
+	case domain.FaultTransient:
+		return outcomeFailed, OutcomeFailed
+	case domain.FaultBackend:
+		return outcomeBroken, OutcomeBroken
+	}
+	return outcomeAbandoned, OutcomeAbandoned // not the backend's doing: nothing to learn
+}
+
+// answer is the request's result when it cannot try again: its last
+// failure, or, when it tried nothing, what the backends' states say.
+func (r *request) answer(now time.Time) error {
+	retry := max(r.soonest(now).Sub(now), 0)
+	if r.last != nil {
+		var de *domain.Error
+		if errors.As(r.last, &de) && de.Kind == domain.KindThrottled {
+			cp := *de // the soonest recovery of any backend beats this one's own hint
+			if retry > 0 {
+				cp.RetryAfter = retry
+			}
+			return &cp
+		}
+		return r.last
+	}
+	broken, throttled := 0, 0
+	for _, m := range r.g.members {
+		state, _, wasThrottled := m.health.view(now)
+		switch {
+		case state == StateBroken:
+			broken++
+		case state == StateCooling && wasThrottled:
+			throttled++
+		}
+	}
+	switch n := len(r.g.members); {
+	case broken == n:
+		return &domain.Error{Kind: domain.KindUpstream, Fault: domain.FaultBackend,
+			Msg: fmt.Sprintf("every backend of model '%s' is misconfigured", r.g.name)}
+	case throttled == n:
+		return &domain.Error{Kind: domain.KindThrottled, Fault: domain.FaultThrottle, RetryAfter: retry,
+			Msg: fmt.Sprintf("every backend of model '%s' is rate limiting requests; retry later", r.g.name)}
+	}
+	return domain.Unavailable(fmt.Sprintf("no backend of model '%s' is available; retry later", r.g.name), retry)
+}
+
+// backoff spaces out retries of a backend that just failed, as the
+// single-backend client always did: exponential with equal jitter.
+func (r *request) backoff() time.Duration {
+	p := r.p.opts.Retry
+	d := float64(p.BaseBackoff) * math.Pow(2, float64(r.attempts-1))
+	d = min(d, float64(p.MaxBackoff))
+	return time.Duration(d/2 + r.p.opts.Rand()*d/2)
+}
+
+// open starts a stream on the next backend that answers 2xx.
+func (r *request) open(ctx context.Context, conv ports.Conversation) (*attempt, error) {
+	for {
+		m, err := r.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		start := r.p.opts.Now()
+		st, err := m.Model.Stream(r.logged(ctx, m), conv)
+		if err == nil {
+			return &attempt{ChatStream: st, m: m, start: start}, nil
+		}
+		if r.settle(ctx, m, start, err) {
+			return nil, err
+		}
+	}
+}
+
+func (r *request) pastDeadline(ctx context.Context, t time.Time) bool {
+	if dl, ok := ctx.Deadline(); ok && t.After(dl) {
+		return true
+	}
+	return t.After(r.deadline)
+}
+
+func contextError(ctx context.Context, model string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return domain.Timeout(fmt.Sprintf("no backend of model '%s' answered in time", model), ctx.Err())
+	}
+	return domain.Canceled(ctx.Err())
+}
+
+func weighted(ms []*member, total int, x float64) *member {
+	n := int(x * float64(total))
+	for _, m := range ms {
+		if n < m.Weight {
+			return m
+		}
+		n -= m.Weight
+	}
+	return ms[len(ms)-1]
+}
+
+func removed(ms []*member, m *member) []*member {
+	out := ms[:0:0]
+	for _, x := range ms {
+		if x != m {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// logged names the model, backend and attempt on every line the
+// backend's adapter writes, so its one "upstream call" line says all.
+func (r *request) logged(ctx context.Context, m *member) context.Context {
+	l := zerolog.Ctx(ctx).With().Str("model", r.g.name).Str("backend", m.Name).Int("attempt", r.attempts).Logger()
+	return l.WithContext(ctx)
+}
+
+// changed reports a state transition; "" means none.
+func (p *Pool) changed(m *member, s State) {
+	if s == "" {
+		return
+	}
+	p.opts.Observer.State(m.model, m.Name, s)
+	ev := p.opts.Log.Info()
+	switch s {
+	case StateEjected, StateBroken:
+		ev = p.opts.Log.Warn()
+	case StateHealthy:
+		s = "restored"
+	}
+	ev.Str("model", m.model).Str("backend", m.Name).Str("state", string(s)).Msg("backend " + string(s))
+}

@@ -1,0 +1,100 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// attempt is one backend's open stream within a request.
+type attempt struct {
+	ports.ChatStream
+	m     *member
+	start time.Time
+}
+
+// stream moves to another backend when its current one fails before
+// the first piece of text: the client has seen nothing but keep-alives,
+// so nothing it holds is contradicted. From the first piece on, a
+// failure is the stream's end.
+type stream struct {
+	ctx  context.Context
+	conv ports.Conversation
+	req  *request
+
+	mu      sync.Mutex // Close may come from another goroutine while Recv moves on
+	cur     *attempt
+	closed  bool
+	started bool // only Recv's goroutine reads or writes it
+}
+
+func (s *stream) Recv() (string, error) {
+	for {
+		cur := s.current()
+		text, err := cur.Recv()
+		switch {
+		case err == nil || errors.Is(err, io.EOF):
+			if !s.started {
+				s.started = true
+				s.req.settle(s.ctx, cur.m, cur.start, nil)
+			}
+			return text, err
+		case s.started:
+			s.req.p.changed(cur.m, cur.m.health.report(s.req.p.opts.Now(), failureOutcome(s.ctx, err), 0, s.req.p.opts.Health))
+			return "", err
+		}
+		_ = cur.Close()
+		if s.req.settle(s.ctx, cur.m, cur.start, err) {
+			return "", err
+		}
+		next, err := s.req.open(s.ctx, s.conv)
+		if err != nil {
+			return "", err
+		}
+		if !s.swap(next) {
+			return "", domain.Canceled(context.Canceled)
+		}
+	}
+}
+
+// failureOutcome is what a failure after the first piece says about the
+// backend: a cut stream counts towards its ejection, a departed client
+// does not.
+func failureOutcome(ctx context.Context, err error) outcome {
+	if o, _ := classify(ctx, err); o == outcomeAbandoned {
+		return outcomeAbandoned
+	}
+	return outcomeFailed
+}
+
+func (s *stream) current() *attempt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// swap installs the next backend's stream unless Close came first.
+func (s *stream) swap(next *attempt) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		_ = next.Close()
+		return false
+	}
+	s.cur = next
+	return true
+}
+
+func (s *stream) Result() domain.Answer { return s.current().Result() }
+
+func (s *stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.cur.Close()
+}
