@@ -34,6 +34,7 @@ type Metrics struct {
 	retries          *prometheus.CounterVec
 	tokens           *prometheus.CounterVec
 	filtered         *prometheus.CounterVec
+	pool             poolSeries
 }
 
 // New registers every series, plus the Go runtime and process
@@ -75,6 +76,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 			Namespace: namespace, Name: "content_filter_blocks_total",
 			Help: "Content-filter interventions, by stage: prompt (refused, 400) or completion (answer cut, finish_reason content_filter).",
 		}, []string{"stage"}),
+		pool: newPoolSeries(),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
@@ -82,12 +84,12 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 	}, []string{"version", "revision"})
 	build.WithLabelValues(b.Version, b.Revision).Set(1)
 
-	for _, c := range []prometheus.Collector{
+	for _, c := range append([]prometheus.Collector{
 		m.requests, m.requestDuration, m.inFlight, m.upstreamCalls, m.upstreamDuration,
 		m.retries, m.tokens, m.filtered, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
+	}, m.pool.collectors()...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

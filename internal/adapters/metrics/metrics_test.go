@@ -200,3 +200,30 @@ func TestHandlerServesTheTextFormat(t *testing.T) {
 		t.Errorf("body lacks build info:\n%s", rec.Body)
 	}
 }
+
+func TestPoolSeriesFollowTheBackends(t *testing.T) {
+	m, reg := mustNew(t)
+	m.State("gpt", "east", "healthy")
+	m.State("gpt", "east", "cooling")
+	m.Attempt("gpt", "east", "throttled", 20*time.Millisecond)
+	m.Failover("gpt")
+	value(t, reg, `
+# HELP aoai_api_backend_state 1 for each backend's current state (healthy, cooling, ejected, probing, broken), 0 for the others.
+# TYPE aoai_api_backend_state gauge
+aoai_api_backend_state{backend="east",model="gpt",state="broken"} 0
+aoai_api_backend_state{backend="east",model="gpt",state="cooling"} 1
+aoai_api_backend_state{backend="east",model="gpt",state="ejected"} 0
+aoai_api_backend_state{backend="east",model="gpt",state="healthy"} 0
+aoai_api_backend_state{backend="east",model="gpt",state="probing"} 0
+# HELP aoai_api_backend_attempts_total Attempts on each backend, by model, backend and outcome (ok, rejected, throttled, failed, broken, abandoned).
+# TYPE aoai_api_backend_attempts_total counter
+aoai_api_backend_attempts_total{backend="east",model="gpt",outcome="throttled"} 1
+# HELP aoai_api_backend_failovers_total Requests moved on to another backend of their model after a failure.
+# TYPE aoai_api_backend_failovers_total counter
+aoai_api_backend_failovers_total{model="gpt"} 1
+`, "aoai_api_backend_state", "aoai_api_backend_attempts_total", "aoai_api_backend_failovers_total")
+	m.Removed("gpt", "east")
+	if n := testutil.CollectAndCount(reg, "aoai_api_backend_state", "aoai_api_backend_attempts_total"); n != 0 {
+		t.Errorf("a removed backend left %d series", n)
+	}
+}

@@ -17,11 +17,16 @@ const (
 type Observer interface {
 	Attempt(model, backend, outcome string, elapsed time.Duration)
 	Failover(model string)
-	State(model, backend string, s State)
+	// State reports a backend's state (a State) when it changes, and once
+	// for each backend a pool is built or reloaded with.
+	State(model, backend, state string)
+	// Removed reports a backend that a reload dropped.
+	Removed(model, backend string)
 }
 
 type nopObserver struct{}
 
 func (nopObserver) Attempt(string, string, string, time.Duration) {}
 func (nopObserver) Failover(string)                               {}
-func (nopObserver) State(string, string, State)                   {}
+func (nopObserver) State(string, string, string)                  {}
+func (nopObserver) Removed(string, string)                        {}

@@ -141,13 +141,30 @@ func (p *Pool) build(models []Model, old *modelSet) *modelSet {
 				h = newHealth()
 			}
 			g.members = append(g.members, &member{Backend: b, model: md.Name, health: h})
-			p.opts.Observer.State(md.Name, b.Name, h.state)
+			p.opts.Observer.State(md.Name, b.Name, string(h.state))
+			delete(known, [3]string{md.Name, b.Name, b.Key})
 		}
 		slices.SortStableFunc(g.members, func(a, b *member) int { return a.Priority - b.Priority })
 		set.order = append(set.order, md.Name)
 		set.byName[md.Name] = g
 	}
+	for id := range known {
+		if !set.has(id[0], id[1]) {
+			p.opts.Observer.Removed(id[0], id[1])
+		}
+	}
 	return set
+}
+
+func (s *modelSet) has(model, backend string) bool {
+	if g, ok := s.byName[model]; ok {
+		for _, m := range g.members {
+			if m.Name == backend {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Models lists the model names in configured order.

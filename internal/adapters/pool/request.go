@@ -277,7 +277,7 @@ func (p *Pool) changed(m *member, s State) {
 	if s == "" {
 		return
 	}
-	p.opts.Observer.State(m.model, m.Name, s)
+	p.opts.Observer.State(m.model, m.Name, string(s))
 	ev := p.opts.Log.Info()
 	switch s {
 	case StateEjected, StateBroken:
