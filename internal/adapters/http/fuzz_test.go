@@ -89,7 +89,7 @@ func FuzzRequestID(f *testing.F) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		got := rec.Header().Get(headerRequestID)
-		if got == id && !validRequestID(id) {
+		if got == id && !domain.ValidRequestID(id) {
 			t.Fatalf("echoed an unsafe id %q", id)
 		}
 		if got != id {
@@ -97,7 +97,7 @@ func FuzzRequestID(f *testing.F) {
 				t.Fatalf("replacement %q is not a UUID", got)
 			}
 		}
-		if validRequestID(id) && got != id {
+		if domain.ValidRequestID(id) && got != id {
 			t.Fatalf("a safe id %q was replaced by %q", id, got)
 		}
 		for i := 0; i < len(got); i++ {
@@ -105,7 +105,7 @@ func FuzzRequestID(f *testing.F) {
 				t.Fatalf("echoed id holds byte %#x", b)
 			}
 		}
-		if len(got) > maxRequestIDBytes {
+		if len(got) > domain.MaxRequestIDBytes {
 			t.Fatalf("echoed id is %d bytes", len(got))
 		}
 	})

@@ -175,11 +175,12 @@ func (c *Client) ReadError(ctx context.Context, err error) error {
 	return domain.Upstream(c.target.Name+" response was cut short", err)
 }
 
-// RequestID returns the provider's id for a response, or "". The names
-// were canonicalised in New, so this is a plain map lookup per call.
+// RequestID returns the provider's id for a response, or "". It is
+// echoed to clients and logged, so an id that fails the X-Request-ID rule
+// counts as absent. The names were canonicalised in New.
 func (c *Client) RequestID(h http.Header) string {
 	for _, name := range c.target.RequestIDHeaders {
-		if v := h[name]; len(v) > 0 && v[0] != "" {
+		if v := h[name]; len(v) > 0 && domain.ValidRequestID(v[0]) {
 			return v[0]
 		}
 	}

@@ -390,3 +390,43 @@ func TestSlowUpstreamTimesOut(t *testing.T) {
 		t.Errorf("calls = %d: no retry once the deadline has passed", s.calls.Load())
 	}
 }
+
+// The provider's id is echoed in a header, a body and the logs, so it
+// must pass the X-Request-ID rule; one that fails is dropped, and the next
+// header the provider may use is tried.
+func TestUpstreamRequestIDMustBeSafeToEcho(t *testing.T) {
+	long := strings.Repeat("a", 129)
+	tests := []struct {
+		name         string
+		apim, xreqid string
+		want         string
+	}{
+		{"valid", "apim-1", "", "apim-1"},
+		{"128 bytes", strings.Repeat("b", 128), "", strings.Repeat("b", 128)},
+		{"too long", long, "", ""},
+		{"space", "a b", "", ""},
+		{"tab and quote", "a\t\"b", "", ""},
+		{"non-ASCII", "réq", "", ""},
+		{"invalid first, valid second", long, "xr-2", "xr-2"},
+	}
+	tg := target
+	tg.RequestIDHeaders = []string{"apim-request-id", "x-request-id"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ids := []string{"apim-request-id", tt.apim, "x-request-id", tt.xreqid}
+			s := newScripted(t, status(500, ids...), status(200, ids...))
+			c := llmhttp.New(s.Client(), llmhttp.Policy{}, tg)
+			_, err := send(t, context.Background(), c, s.URL)
+			if got := kindOf(t, err).UpstreamRequestID; got != tt.want {
+				t.Errorf("error's id = %q, want %q", got, tt.want)
+			}
+			resp, err := send(t, context.Background(), c, s.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.RequestID(resp.Header); got != tt.want {
+				t.Errorf("RequestID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
