@@ -19,6 +19,7 @@ var failureCases = []struct {
 	{"401", status(http.StatusUnauthorized, `{"error":{"code":"invalid_api_key","message":"no"}}`), domain.KindUpstream},
 	{"404", status(http.StatusNotFound, `{"error":{"code":"model_not_found","message":"no such model"}}`), domain.KindUpstream},
 	{"400", status(http.StatusBadRequest, `{"error":{"code":"invalid_request_error","message":"bad"}}`), domain.KindUpstream},
+	{"307", redirect, domain.KindUpstream},
 	{"malformed 200", malformed, domain.KindUpstream},
 }
 
@@ -34,4 +35,20 @@ func malformed(w http.ResponseWriter, _ *http.Request, stream bool) {
 
 func startStreamHeaderOnly(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/event-stream")
+}
+
+// redirect answers 307 to the same URL marked as followed, where a
+// success waits: an adapter that follows redirects, passing the request
+// and its key on, fails this case by succeeding.
+func redirect(w http.ResponseWriter, r *http.Request, stream bool) {
+	if r.URL.Query().Get("followed") != "" {
+		okAnswer(w, r, stream)
+		return
+	}
+	u := *r.URL
+	q := u.Query()
+	q.Set("followed", "1")
+	u.RawQuery = q.Encode()
+	w.Header().Set("Location", u.String())
+	w.WriteHeader(http.StatusTemporaryRedirect)
 }

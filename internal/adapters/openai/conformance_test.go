@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/conformance"
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/adapters/openai"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -35,7 +36,7 @@ func harness(key string) func(*testing.T, http.Handler, conformance.Options) por
 			}
 			upstream.ServeHTTP(w, r)
 		}))
-		client := &http.Client{Transport: &http.Transport{}}
+		client := llmhttp.NewHTTPClient() // the production client, redirect policy included
 		t.Cleanup(func() { client.CloseIdleConnections(); srv.Close() })
 		return openai.New(openai.Config{BaseURL: srv.URL + "/v1/", APIKey: key, Model: "model-x", Timeout: o.Timeout, IdleTimeout: o.IdleTimeout}, client)
 	}

@@ -1,0 +1,55 @@
+package test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// An upstream that redirects must never see its redirect followed: Go
+// would resend api-key to the new host. The failure is a 502 naming no
+// URL, and a provider id that fails the X-Request-ID rule is dropped
+// from the header, the body and the log.
+func TestUpstreamRedirectIsNeverFollowed(t *testing.T) {
+	var elsewhere, keys atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		if r.Header.Get("api-key") != "" {
+			keys.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"stolen"},"finish_reason":"stop"}]}`))
+	}))
+	t.Cleanup(thief.Close)
+	badID := strings.Repeat("i", 129) // one byte over the rule
+	var code atomic.Int32
+	up := newAzureUpstream(t, func(w http.ResponseWriter, _ wireRequest) {
+		w.Header().Set("apim-request-id", badID)
+		w.Header().Set("Location", thief.URL+"/steal")
+		w.WriteHeader(int(code.Load()))
+	})
+	svc := startService(t, azureEnv(up))
+	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect} {
+		code.Store(int32(status))
+		for _, path := range []string{"/api/completions", "/api/completions/stream"} {
+			r := postJSON(t, svc.URL+path, `{"prompt":"x"}`)
+			assertErrorResponse(t, r, http.StatusBadGateway, "redirect")
+			if strings.Contains(string(r.Body), thief.URL) || strings.Contains(string(r.Body), "steal") {
+				t.Errorf("%d %s: body names the redirect target: %s", status, path, r.Body)
+			}
+			if got := r.Header.Get("X-Upstream-Request-ID"); got != "" || strings.Contains(string(r.Body), "upstream_request_id") {
+				t.Errorf("%d %s: an invalid provider id was echoed: header %q, body %s", status, path, got, r.Body)
+			}
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect target was called %d times, %d with the api-key", n, keys.Load())
+	}
+	for _, l := range svc.lines() {
+		if strings.Contains(l, badID) || strings.Contains(l, thief.URL) {
+			t.Errorf("log line echoes the provider's invalid id or the redirect target: %s", l)
+		}
+	}
+}
