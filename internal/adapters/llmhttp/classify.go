@@ -68,7 +68,7 @@ func clientRetryAfter(resp *http.Response, now time.Time) time.Duration {
 func upstreamCause(status int, raw []byte) error {
 	var b errorBody
 	if json.Unmarshal(raw, &b) == nil && (b.Error.Code != nil || b.Error.Message != "") {
-		return fmt.Errorf("status %d: code %v: %s", status, b.Error.Code, b.Error.Message)
+		return fmt.Errorf("status %d: %s", status, upstreamSays(b.Error.Code, b.Error.Message))
 	}
 	return fmt.Errorf("status %d", status)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -140,7 +139,7 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	}
 	if ch.Error != nil {
 		return chunk{}, domain.Upstream(s.client.target.Name+" failed during the stream",
-			fmt.Errorf("code %v: %s", ch.Error.Code, ch.Error.Message))
+			errors.New(upstreamSays(ch.Error.Code, ch.Error.Message)))
 	}
 	if ch.Model != "" {
 		s.result.Model = ch.Model
