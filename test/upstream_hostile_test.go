@@ -1,11 +1,14 @@
 package test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // An upstream that redirects must never see its redirect followed: Go
@@ -51,5 +54,50 @@ func TestUpstreamRedirectIsNeverFollowed(t *testing.T) {
 		if strings.Contains(l, badID) || strings.Contains(l, thief.URL) {
 			t.Errorf("log line echoes the provider's invalid id or the redirect target: %s", l)
 		}
+	}
+}
+
+// Data lines with no blank line between them are one event; an upstream
+// sending 1 MiB lines without end must fail the stream, not grow one event
+// in our memory. The stream has started (the upstream answered 200), so
+// the failure is an error event, and the service stays up.
+func TestUpstreamOversizedStreamEventFailsTheStream(t *testing.T) {
+	line := "data: " + strings.Repeat("x", 1<<20-1024) + "\n"
+	var sent atomic.Int32
+	gaveUp := make(chan struct{})
+	up := newAzureUpstream(t, func(w http.ResponseWriter, req wireRequest) {
+		defer close(gaveUp)
+		azureStreamStart(w)
+		sseChunk(w, "Hello", nil)
+		for range 64 {
+			if _, err := fmt.Fprint(w, line); err != nil {
+				return // we hung up, as we must
+			}
+			w.(http.Flusher).Flush()
+			sent.Add(1)
+			if req.Context.Err() != nil {
+				return
+			}
+		}
+	})
+	svc := startService(t, azureEnv(up))
+	s := openStream(t, context.Background(), svc.URL+"/api/completions/stream", `{"prompt":"x"}`)
+	if ev := s.next(t); ev.Data["delta"] != "Hello" {
+		t.Fatalf("first event = %+v", ev)
+	}
+	ev := s.next(t)
+	if msg, _ := ev.Data["error"].(string); ev.Name != "error" || !strings.Contains(msg, "malformed stream event") {
+		t.Errorf("event = %+v, want an error event for the malformed upstream stream", ev)
+	}
+	select {
+	case <-gaveUp:
+	case <-time.After(10 * time.Second): // hang guard
+		t.Fatal("the upstream was still being read")
+	}
+	if n := sent.Load(); n == 64 {
+		t.Errorf("all %d MiB were read: the event bound did not stop the read", n)
+	}
+	if r := call(t, http.MethodGet, svc.URL+"/healthz", "", ""); r.Status != http.StatusOK {
+		t.Errorf("/healthz after the stream = %d", r.Status)
 	}
 }

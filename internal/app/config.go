@@ -37,6 +37,7 @@ type Config struct {
 	UpstreamMaxRetries   int           `envconfig:"UPSTREAM_MAX_RETRIES" default:"3"`
 	UpstreamMaxRetryWait time.Duration `envconfig:"UPSTREAM_MAX_RETRY_WAIT" default:"30s"`
 	StreamIdleTimeout    time.Duration `envconfig:"STREAM_IDLE_TIMEOUT" default:"60s"`
+	UpstreamMaxEventSize int           `envconfig:"UPSTREAM_MAX_EVENT_BYTES" default:"1048576"` // one upstream stream event's data
 	FakeStreamDelay      time.Duration `envconfig:"FAKE_STREAM_DELAY" default:"40ms"`
 	ChatAllowSystem      bool          `envconfig:"CHAT_ALLOW_SYSTEM" default:"false"`
 	ChatMaxChars         int           `envconfig:"CHAT_MAX_CHARS" default:"16000"`
@@ -73,6 +74,13 @@ type Config struct {
 	// fields are skipped by envconfig and by the source report.
 	inboundKeyDigests [][sha256.Size]byte
 }
+
+// Bounds of UPSTREAM_MAX_EVENT_BYTES: below a real chunk it would fail
+// every stream, above 64 MiB it is no bound at all.
+const (
+	minEventBytes = 1 << 10
+	maxEventBytes = 64 << 20
+)
 
 // Providers that LLM_PROVIDER may name.
 const (
@@ -182,6 +190,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
 	case c.StreamIdleTimeout <= 0:
 		return fmt.Errorf("invalid STREAM_IDLE_TIMEOUT=%s: want a positive duration", c.StreamIdleTimeout)
+	case c.UpstreamMaxEventSize < minEventBytes || c.UpstreamMaxEventSize > maxEventBytes:
+		return fmt.Errorf("invalid UPSTREAM_MAX_EVENT_BYTES=%d: want %d to %d (64 MiB)", c.UpstreamMaxEventSize, minEventBytes, maxEventBytes)
 	case c.FakeStreamDelay < 0:
 		return fmt.Errorf("invalid FAKE_STREAM_DELAY=%s: want a duration of zero or more", c.FakeStreamDelay)
 	case c.ChatMaxChars < 1:

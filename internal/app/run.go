@@ -173,12 +173,12 @@ func newChatModel(cfg Config, client *http.Client, opts ...llmhttp.Option) ports
 	if cfg.LLMProvider == ProviderOpenAI {
 		return openai.New(openai.Config{
 			BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel,
-			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
+			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, MaxEventBytes: cfg.UpstreamMaxEventSize, Retry: retry,
 		}, client, opts...)
 	}
 	azCfg := azureopenai.Config{
 		Endpoint: cfg.AzureEndpoint, Deployment: cfg.AzureDeployment, APIVersion: cfg.AzureAPIVersion,
-		Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
+		Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, MaxEventBytes: cfg.UpstreamMaxEventSize, Retry: retry,
 	}
 	if cfg.AzureAuth == AuthEntra {
 		// The default chain: workload identity on Kubernetes, managed

@@ -1,6 +1,7 @@
 package llmhttp
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,11 +14,13 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// StreamTimeouts bound a stream: First covers everything up to the
-// model's first choice, Idle each later gap between events.
-type StreamTimeouts struct {
-	First time.Duration
-	Idle  time.Duration
+// StreamLimits bound a stream: First covers everything up to the
+// model's first choice, Idle each later gap between events, and
+// MaxEventBytes one event's data (DefaultMaxEventBytes when 0).
+type StreamLimits struct {
+	First         time.Duration
+	Idle          time.Duration
+	MaxEventBytes int
 }
 
 // chunk is the OpenAI-style chat.completion.chunk that compatible
@@ -58,7 +61,7 @@ var _ ports.ChatStream = (*ChatStream)(nil)
 // sent its first choice. Azure's leading filter-only chunk, with empty
 // choices, does not count: until the first choice, any failure is an
 // ordinary error the caller can still answer with a status.
-func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*http.Request, error), t StreamTimeouts) (*ChatStream, error) {
+func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*http.Request, error), t StreamLimits) (*ChatStream, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	wd := newWatchdog(cancel)
 	wd.arm(t.First)
@@ -73,7 +76,7 @@ func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*
 		return nil, c.streamError(ctx, wd, err)
 	}
 	s := &ChatStream{
-		ctx: ctx, client: c, body: resp.Body, events: NewSSEReader(resp.Body), cancel: cancel, watchdog: wd, idle: t.Idle,
+		ctx: ctx, client: c, body: resp.Body, events: NewSSEReader(resp.Body, t.MaxEventBytes), cancel: cancel, watchdog: wd, idle: t.Idle,
 		result: ports.ChatResult{UpstreamRequestID: c.RequestID(resp.Header)},
 	}
 	if err := s.prime(); err != nil {
@@ -161,6 +164,8 @@ func (s *ChatStream) readError(err error) error {
 		return domain.Timeout(s.client.target.Name+" stopped sending data in time", err)
 	case s.ctx.Err() != nil:
 		return s.client.ReadError(s.ctx, err)
+	case errors.Is(err, ErrEventTooLarge) || errors.Is(err, bufio.ErrTooLong):
+		return domain.Upstream(s.client.target.Name+" sent a malformed stream event", err)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return domain.Upstream(s.client.target.Name+" ended the stream before it was complete", io.ErrUnexpectedEOF)
 	}

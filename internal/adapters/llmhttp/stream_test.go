@@ -53,7 +53,7 @@ func sseServer(t *testing.T, payloads []string, withDone bool, gate chan struct{
 	return srv
 }
 
-func open(t *testing.T, ctx context.Context, url string, to llmhttp.StreamTimeouts) (*llmhttp.ChatStream, error) {
+func open(t *testing.T, ctx context.Context, url string, to llmhttp.StreamLimits) (*llmhttp.ChatStream, error) {
 	t.Helper()
 	c := llmhttp.New(http.DefaultClient, llmhttp.Policy{}, target)
 	st, err := c.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
@@ -76,7 +76,7 @@ func drainStream(st *llmhttp.ChatStream) ([]string, error) {
 	}
 }
 
-var generous = llmhttp.StreamTimeouts{First: time.Minute, Idle: time.Minute}
+var generous = llmhttp.StreamLimits{First: time.Minute, Idle: time.Minute}
 
 func TestStreamParsesAzureChunks(t *testing.T) {
 	srv := sseServer(t, []string{filterOnlyChunk, roleChunk, contentChunk("Hel"), contentChunk("lo \"you\""), finishChunk, usageChunk}, true, nil)
@@ -171,7 +171,7 @@ func TestStreamStatusErrorsUseTheStatusMapping(t *testing.T) {
 func TestStreamIdleTimeoutIsATimeout(t *testing.T) {
 	gate := make(chan struct{}) // never opened: the upstream goes silent after its first chunk
 	srv := sseServer(t, []string{roleChunk, contentChunk("never")}, true, gate)
-	st, err := open(t, context.Background(), srv.URL, llmhttp.StreamTimeouts{First: time.Minute, Idle: 50 * time.Millisecond})
+	st, err := open(t, context.Background(), srv.URL, llmhttp.StreamLimits{First: time.Minute, Idle: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestStreamIdleTimeoutIsATimeout(t *testing.T) {
 func TestStreamFirstChunkTimeout(t *testing.T) {
 	gate := make(chan struct{})
 	srv := sseServer(t, []string{filterOnlyChunk, roleChunk}, true, gate) // headers and the filter chunk, then silence
-	_, err := open(t, context.Background(), srv.URL, llmhttp.StreamTimeouts{First: 50 * time.Millisecond, Idle: time.Minute})
+	_, err := open(t, context.Background(), srv.URL, llmhttp.StreamLimits{First: 50 * time.Millisecond, Idle: time.Minute})
 	if domain.KindOf(err) != domain.KindTimeout {
 		t.Errorf("err = %v, want timeout: the filter-only chunk is not a start", err)
 	}
