@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -99,5 +100,80 @@ func TestUpstreamOversizedStreamEventFailsTheStream(t *testing.T) {
 	}
 	if r := call(t, http.MethodGet, svc.URL+"/healthz", "", ""); r.Status != http.StatusOK {
 		t.Errorf("/healthz after the stream = %d", r.Status)
+	}
+}
+
+// The stream starts at the upstream's 200, so keep-alives go out while
+// the model has not yet sent its first choice. The upstream here holds
+// its first choice until the client has seen a keep-alive.
+func TestStreamKeepAliveBeforeTheFirstChoice(t *testing.T) {
+	release := make(chan struct{})
+	up := newAzureUpstream(t, func(w http.ResponseWriter, req wireRequest) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-req.Context.Done():
+			return
+		}
+		azureStreamStart(w)
+		sseChunk(w, "Hello", nil)
+		azureStreamEnd(w, true)
+	})
+	env := azureEnv(up)
+	env["STREAM_KEEPALIVE_INTERVAL"] = "50ms"
+	svc := startService(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // hang guard
+	defer cancel()
+	s := openStream(t, ctx, svc.URL+"/api/completions/stream", `{"prompt":"x"}`)
+	if s.resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d", s.resp.StatusCode)
+	}
+	lines := bufio.NewReader(s.resp.Body)
+	for {
+		l, err := lines.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended before a keep-alive: %v", err)
+		}
+		if strings.HasPrefix(l, "data:") {
+			t.Fatalf("data before any keep-alive: %q", l)
+		}
+		if strings.TrimRight(l, "\r\n") == ": keep-alive" {
+			break
+		}
+	}
+	close(release)
+	var rest strings.Builder
+	for {
+		l, err := lines.ReadString('\n')
+		rest.WriteString(l)
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(rest.String(), `data: {"delta":"Hello"}`) || !strings.Contains(rest.String(), "event: done") {
+		t.Errorf("after the keep-alives: %q, want the delta and done", rest.String())
+	}
+}
+
+// After the upstream's 200, a failure before the first token is no
+// longer a JSON error: the client already has its stream, so it gets an
+// error event.
+func TestStreamFailureBeforeTheFirstTokenIsAnErrorEvent(t *testing.T) {
+	up := newAzureUpstream(t, func(w http.ResponseWriter, _ wireRequest) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		writeEvent(w, map[string]any{"choices": []any{}, "prompt_filter_results": []any{}}) // Azure's filter-only chunk: no choice
+		writeEvent(w, map[string]any{"error": map[string]any{"code": "server_error", "message": "overloaded"}})
+	})
+	svc := startService(t, azureEnv(up))
+	s := openStream(t, context.Background(), svc.URL+"/api/completions/stream", `{"prompt":"x"}`)
+	if s.resp.StatusCode != http.StatusOK || s.resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status %d, Content-Type %q: want the stream started", s.resp.StatusCode, s.resp.Header.Get("Content-Type"))
+	}
+	ev := s.next(t)
+	if msg, _ := ev.Data["error"].(string); ev.Name != "error" || !strings.Contains(msg, "failed during the stream") ||
+		ev.Data["correlation_id"] != s.resp.Header.Get("X-Request-ID") {
+		t.Errorf("event = %+v, want the error event", ev)
 	}
 }

@@ -99,6 +99,7 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		KeepAlive:    cfg.StreamKeepAlive,
 		Settings:     configInfo(settings),
 		Models:       compatModels(cfg),
 		OpenAPIYAML:  api.YAML(),

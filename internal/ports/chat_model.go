@@ -32,8 +32,9 @@ type ChatResult struct {
 // an admission gate also KindUnavailable.
 type ChatModel interface {
 	Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
-	// Stream returns once the model has committed to an answer, so a
-	// failure before that is an ordinary error, not a broken stream.
+	// Stream returns once the upstream has accepted the call (its 2xx),
+	// so a failure before that is an ordinary error, not a broken stream;
+	// later failures, before the first piece too, come from Recv.
 	Stream(ctx context.Context, req ChatRequest) (ChatStream, error)
 }
 

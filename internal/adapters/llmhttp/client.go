@@ -43,13 +43,14 @@ type (
 
 // Client sends requests to one upstream with the shared retry rules.
 type Client struct {
-	http    *http.Client
-	policy  Policy
-	target  Target
-	now     Clock
-	sleep   Sleeper
-	jitter  func() float64 // in [0, 1)
-	observe Observer
+	http      *http.Client
+	policy    Policy
+	target    Target
+	now       Clock
+	sleep     Sleeper
+	jitter    func() float64 // in [0, 1)
+	observe   Observer
+	afterFunc AfterFunc // stream timeouts
 }
 
 // Option adjusts a Client; tests use it to inject time.
@@ -76,7 +77,7 @@ func New(hc *http.Client, p Policy, t Target, opts ...Option) *Client {
 		names[i] = http.CanonicalHeaderKey(n)
 	}
 	t.RequestIDHeaders = names
-	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64, observe: nopObserver{}}
+	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64, observe: nopObserver{}, afterFunc: realAfterFunc}
 	for _, o := range opts {
 		o(c)
 	}
