@@ -37,6 +37,8 @@ type Config struct {
 	UpstreamMaxRetries   int           `envconfig:"UPSTREAM_MAX_RETRIES" default:"3"`
 	UpstreamMaxRetryWait time.Duration `envconfig:"UPSTREAM_MAX_RETRY_WAIT" default:"30s"`
 	StreamIdleTimeout    time.Duration `envconfig:"STREAM_IDLE_TIMEOUT" default:"60s"`
+	StreamKeepAlive      time.Duration `envconfig:"STREAM_KEEPALIVE_INTERVAL" default:"15s"`    // comments before a stream's first token
+	UpstreamMaxEventSize int           `envconfig:"UPSTREAM_MAX_EVENT_BYTES" default:"1048576"` // one upstream stream event's data
 	FakeStreamDelay      time.Duration `envconfig:"FAKE_STREAM_DELAY" default:"40ms"`
 	ChatAllowSystem      bool          `envconfig:"CHAT_ALLOW_SYSTEM" default:"false"`
 	ChatMaxChars         int           `envconfig:"CHAT_MAX_CHARS" default:"16000"`
@@ -72,6 +74,15 @@ type Config struct {
 	// fields are skipped by envconfig and by the source report.
 	inboundKeyDigests [][sha256.Size]byte
 }
+
+// Bounds of the stream settings: a keep-alive more often than 10ms is a
+// flood; an event bound below a real chunk would fail every stream, one
+// above 64 MiB is no bound at all.
+const (
+	minKeepAlive  = 10 * time.Millisecond
+	minEventBytes = 1 << 10
+	maxEventBytes = 64 << 20
+)
 
 // Providers that LLM_PROVIDER may name.
 const (
@@ -181,6 +192,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
 	case c.StreamIdleTimeout <= 0:
 		return fmt.Errorf("invalid STREAM_IDLE_TIMEOUT=%s: want a positive duration", c.StreamIdleTimeout)
+	case c.StreamKeepAlive < minKeepAlive || c.StreamKeepAlive > time.Hour:
+		return fmt.Errorf("invalid STREAM_KEEPALIVE_INTERVAL=%s: want %s to 1h", c.StreamKeepAlive, minKeepAlive)
+	case c.UpstreamMaxEventSize < minEventBytes || c.UpstreamMaxEventSize > maxEventBytes:
+		return fmt.Errorf("invalid UPSTREAM_MAX_EVENT_BYTES=%d: want %d to %d (64 MiB)", c.UpstreamMaxEventSize, minEventBytes, maxEventBytes)
 	case c.FakeStreamDelay < 0:
 		return fmt.Errorf("invalid FAKE_STREAM_DELAY=%s: want a duration of zero or more", c.FakeStreamDelay)
 	case c.ChatMaxChars < 1:

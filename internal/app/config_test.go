@@ -59,6 +59,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if _, got := cfg.missing(); !slices.Equal(got, []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT_NAME"}) {
 		t.Errorf("missing = %v", got)
 	}
+	if cfg.StreamKeepAlive != 15*time.Second || cfg.UpstreamMaxEventSize != 1<<20 {
+		t.Errorf("stream defaults: keep-alive %v, event bound %d", cfg.StreamKeepAlive, cfg.UpstreamMaxEventSize)
+	}
 	if cfg.AzureAuth != AuthKey || cfg.OpenAIBaseURL != "https://api.openai.com/v1" {
 		t.Errorf("defaults = %+v", cfg)
 	}
@@ -76,6 +79,11 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"MAX_BODY_BYTES", "0", "invalid MAX_BODY_BYTES=0"},
 		{"UPSTREAM_MAX_RETRIES", "-1", "invalid UPSTREAM_MAX_RETRIES=-1"},
 		{"STREAM_IDLE_TIMEOUT", "0s", "invalid STREAM_IDLE_TIMEOUT=0s"},
+		{"STREAM_KEEPALIVE_INTERVAL", "0s", "invalid STREAM_KEEPALIVE_INTERVAL=0s"},
+		{"STREAM_KEEPALIVE_INTERVAL", "2h", "invalid STREAM_KEEPALIVE_INTERVAL=2h0m0s"},
+		{"UPSTREAM_MAX_EVENT_BYTES", "1023", "invalid UPSTREAM_MAX_EVENT_BYTES=1023"},
+		{"UPSTREAM_MAX_EVENT_BYTES", "67108865", "invalid UPSTREAM_MAX_EVENT_BYTES=67108865"},
+		{"UPSTREAM_MAX_EVENT_BYTES", "-1", "invalid UPSTREAM_MAX_EVENT_BYTES=-1"},
 		{"CHAT_ALLOW_SYSTEM", "maybe", `invalid CHAT_ALLOW_SYSTEM="maybe": want a boolean`},
 		{"CHAT_MAX_MESSAGES", "0", "invalid CHAT_MAX_MESSAGES=0"},
 		{"MAX_TOKENS_LIMIT", "0", "invalid MAX_TOKENS_LIMIT=0"},

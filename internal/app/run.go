@@ -102,6 +102,7 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		KeepAlive:    cfg.StreamKeepAlive,
 		Settings:     configInfo(settings),
 		Models:       compatModels(cfg),
 		OpenAPIYAML:  api.YAML(),
@@ -175,12 +176,12 @@ func newChatModel(cfg Config, client *http.Client, opts ...llmhttp.Option) ports
 	if cfg.LLMProvider == ProviderOpenAI {
 		return openai.New(openai.Config{
 			BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel,
-			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
+			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, MaxEventBytes: cfg.UpstreamMaxEventSize, Retry: retry,
 		}, client, opts...)
 	}
 	azCfg := azureopenai.Config{
 		Endpoint: cfg.AzureEndpoint, Deployment: cfg.AzureDeployment, APIVersion: cfg.AzureAPIVersion,
-		Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, Retry: retry,
+		Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, MaxEventBytes: cfg.UpstreamMaxEventSize, Retry: retry,
 	}
 	if cfg.AzureAuth == AuthEntra {
 		// The default chain: workload identity on Kubernetes, managed

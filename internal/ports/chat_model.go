@@ -14,8 +14,9 @@ import (
 // an admission gate also KindUnavailable.
 type ChatModel interface {
 	Chat(ctx context.Context, conv Conversation) (domain.Answer, error)
-	// Stream returns once the model has committed to an answer, so a
-	// failure before that is an ordinary error, not a broken stream.
+	// Stream returns once the upstream has accepted the call (its 2xx),
+	// so a failure before that is an ordinary error, not a broken stream;
+	// later failures, before the first piece too, come from Recv.
 	Stream(ctx context.Context, conv Conversation) (ChatStream, error)
 }
 

@@ -30,7 +30,9 @@ type Config struct {
 	Now         func() time.Time       // token expiry clock; nil means time.Now
 	Timeout     time.Duration          // whole call, retries included; for a stream, up to its first choice
 	IdleTimeout time.Duration          // longest gap between stream events
-	Retry       llmhttp.Policy
+	// MaxEventBytes bounds one stream event's data; 0 is llmhttp's default.
+	MaxEventBytes int
+	Retry         llmhttp.Policy
 }
 
 // Client calls one deployment. It is safe for concurrent use.
@@ -43,7 +45,7 @@ var _ ports.ChatModel = Client{}
 // New builds the URL once; hc is the process's shared client.
 func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
 	base := strings.TrimRight(cfg.Endpoint, "/") + "/openai"
-	ep := llmhttp.Endpoint{Timeout: cfg.Timeout, IdleTimeout: cfg.IdleTimeout}
+	ep := llmhttp.Endpoint{Timeout: cfg.Timeout, IdleTimeout: cfg.IdleTimeout, MaxEventBytes: cfg.MaxEventBytes}
 	if cfg.APIVersion == APIVersionV1 {
 		ep.URL, ep.Model = base+"/v1/chat/completions", cfg.Deployment // v1 names the deployment in the body
 	} else {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/ports"
 	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 )
@@ -24,7 +25,7 @@ func TestConformance(t *testing.T) {
 						}
 						upstream.ServeHTTP(w, r)
 					}))
-					client := &http.Client{Transport: &http.Transport{}}
+					client := llmhttp.NewHTTPClient() // the production client, redirect policy included
 					t.Cleanup(func() { client.CloseIdleConnections(); srv.Close() })
 					return azureopenai.New(azureopenai.Config{Endpoint: srv.URL, APIKey: "k", Deployment: "dep",
 						APIVersion: surface.version, Timeout: o.Timeout, IdleTimeout: o.IdleTimeout}, client)

@@ -45,12 +45,31 @@ func contentFilterCategories(body []byte) ([]string, bool) {
 				var r struct {
 					Filtered bool `json:"filtered"`
 				}
-				if json.Unmarshal(raw, &r) == nil && r.Filtered {
+				if validCategory(name) && json.Unmarshal(raw, &r) == nil && r.Filtered {
 					cats = append(cats, name)
 				}
 			}
 		}
 	}
 	sort.Strings(cats)
-	return slices.Compact(cats), true // a body may carry both spellings of one result
+	cats = slices.Compact(cats) // a body may carry both spellings of one result
+	return cats[:min(len(cats), maxCategories)], true
+}
+
+// maxCategories is more than Azure has; past it a body is not a real one.
+const maxCategories = 32
+
+// validCategory admits Azure's snake_case names (hate, self_harm,
+// protected_material_code, …). The name is echoed to clients and logged,
+// so anything else an upstream might put there is dropped.
+func validCategory(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if b := name[i]; (b < 'a' || b > 'z') && (b < '0' || b > '9') && b != '_' {
+			return false
+		}
+	}
+	return true
 }

@@ -6,8 +6,8 @@ import (
 )
 
 // FuzzContentFilterCategories parses any 400 body as Azure's content
-// filter refusal: the categories come out sorted, each once, and only
-// for a body that says it is a filter refusal.
+// filter refusal: the categories come out sorted, each once, bounded in
+// number and spelling, and only for a body that says it is a filter refusal.
 // Seeds: testdata/fuzz/FuzzContentFilterCategories.
 func FuzzContentFilterCategories(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -20,6 +20,9 @@ func FuzzContentFilterCategories(f *testing.F) {
 		}
 		if !slices.IsSorted(cats) || len(slices.Compact(slices.Clone(cats))) != len(cats) {
 			t.Fatalf("categories %q are not sorted and distinct", cats)
+		}
+		if len(cats) > maxCategories || slices.ContainsFunc(cats, func(c string) bool { return !validCategory(c) }) {
+			t.Fatalf("categories %q are not bounded", cats)
 		}
 	})
 }

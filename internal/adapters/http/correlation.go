@@ -9,9 +9,8 @@ import (
 )
 
 const (
-	headerRequestID   = "X-Request-ID"
-	correlationKey    = "correlation_id"
-	maxRequestIDBytes = 128
+	headerRequestID = "X-Request-ID"
+	correlationKey  = "correlation_id"
 )
 
 // correlate picks or makes the request's correlation id, echoes it, and
@@ -20,7 +19,7 @@ const (
 func correlate(log zerolog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(headerRequestID)
-		if !validRequestID(id) {
+		if !domain.ValidRequestID(id) {
 			id = uuid.NewString() // replaced, never truncated: a cut id would mislead
 		}
 		c.Set(correlationKey, id)
@@ -30,22 +29,6 @@ func correlate(log zerolog.Logger) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
-}
-
-// validRequestID admits ids safe to echo into headers and logs.
-func validRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDBytes {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch b := id[i]; {
-		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9',
-			b == '.', b == '_', b == ':', b == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func correlationID(c *gin.Context) string { return c.GetString(correlationKey) }

@@ -93,7 +93,7 @@ func FuzzRequestID(f *testing.F) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		got := rec.Header().Get(headerRequestID)
-		if got == id && !validRequestID(id) {
+		if got == id && !domain.ValidRequestID(id) {
 			t.Fatalf("echoed an unsafe id %q", id)
 		}
 		if got != id {
@@ -101,7 +101,7 @@ func FuzzRequestID(f *testing.F) {
 				t.Fatalf("replacement %q is not a UUID", got)
 			}
 		}
-		if validRequestID(id) && got != id {
+		if domain.ValidRequestID(id) && got != id {
 			t.Fatalf("a safe id %q was replaced by %q", id, got)
 		}
 		for i := 0; i < len(got); i++ {
@@ -109,7 +109,7 @@ func FuzzRequestID(f *testing.F) {
 				t.Fatalf("echoed id holds byte %#x", b)
 			}
 		}
-		if len(got) > maxRequestIDBytes {
+		if len(got) > domain.MaxRequestIDBytes {
 			t.Fatalf("echoed id is %d bytes", len(got))
 		}
 	})

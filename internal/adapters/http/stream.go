@@ -21,9 +21,10 @@ type streamFormat interface {
 	fail(w *sseWriter, c *gin.Context, err error) error
 }
 
-// serveStream answers with Server-Sent Events. The stream exists only
-// once the model committed, so an earlier failure is a plain JSON error
-// with the same status as the non-streaming endpoint.
+// serveStream answers with Server-Sent Events. The stream exists once
+// the upstream has answered 2xx, so an earlier failure is a plain JSON
+// error with the same status as the non-streaming endpoint; a later one,
+// before the first token too, is an error event.
 func serveStream(c *gin.Context, st ports.CompletionStream, err error, opts Options, f streamFormat) {
 	if err != nil {
 		writeError(c, err)

@@ -23,9 +23,10 @@ type Endpoint struct {
 	Model string // sent in the body when set; Azure's classic URLs name it in the path
 	// Authorize adds credentials to each attempt, so a token refreshed
 	// between retries is used at once.
-	Authorize   func(ctx context.Context, h http.Header) error
-	Timeout     time.Duration // a whole call, retries included; a stream's wait for its first choice
-	IdleTimeout time.Duration // a stream's longest gap between events
+	Authorize     func(ctx context.Context, h http.Header) error
+	Timeout       time.Duration // a whole call, retries included; a stream's wait for its first choice
+	IdleTimeout   time.Duration // a stream's longest gap between events
+	MaxEventBytes int           // one stream event's data; DefaultMaxEventBytes when 0
 }
 
 // ChatClient fulfils ports.ChatModel for any OpenAI-compatible endpoint.
@@ -72,7 +73,7 @@ func (c *ChatClient) Stream(ctx context.Context, req ports.Conversation) (ports.
 	}
 	st, err := c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
 		return c.newRequest(ctx, body, "text/event-stream")
-	}, StreamTimeouts{First: c.ep.Timeout, Idle: c.ep.IdleTimeout})
+	}, StreamLimits{First: c.ep.Timeout, Idle: c.ep.IdleTimeout, MaxEventBytes: c.ep.MaxEventBytes})
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
 	}

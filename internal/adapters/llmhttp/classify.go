@@ -37,6 +37,9 @@ func (c *Client) classify(resp *http.Response) *domain.Error {
 			break
 		}
 		e = domain.Upstream(c.target.Name+" rejected the request", cause)
+	case status >= 300 && status < 400:
+		// The Location is left out: it is the upstream's, and may carry anything.
+		e = domain.Upstream(c.target.Name+" answered with a redirect, which is never followed", cause)
 	case status == http.StatusBadRequest:
 		e = domain.Upstream(c.target.Name+" rejected the request", cause)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
@@ -65,7 +68,7 @@ func clientRetryAfter(resp *http.Response, now time.Time) time.Duration {
 func upstreamCause(status int, raw []byte) error {
 	var b errorBody
 	if json.Unmarshal(raw, &b) == nil && (b.Error.Code != nil || b.Error.Message != "") {
-		return fmt.Errorf("status %d: code %v: %s", status, b.Error.Code, b.Error.Message)
+		return fmt.Errorf("status %d: %s", status, upstreamSays(b.Error.Code, b.Error.Message))
 	}
 	return fmt.Errorf("status %d", status)
 }

@@ -43,13 +43,14 @@ type (
 
 // Client sends requests to one upstream with the shared retry rules.
 type Client struct {
-	http    *http.Client
-	policy  Policy
-	target  Target
-	now     Clock
-	sleep   Sleeper
-	jitter  func() float64 // in [0, 1)
-	observe Observer
+	http      *http.Client
+	policy    Policy
+	target    Target
+	now       Clock
+	sleep     Sleeper
+	jitter    func() float64 // in [0, 1)
+	observe   Observer
+	afterFunc AfterFunc // stream timeouts
 }
 
 // Option adjusts a Client; tests use it to inject time.
@@ -76,7 +77,7 @@ func New(hc *http.Client, p Policy, t Target, opts ...Option) *Client {
 		names[i] = http.CanonicalHeaderKey(n)
 	}
 	t.RequestIDHeaders = names
-	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64, observe: nopObserver{}}
+	c := &Client{http: hc, policy: p, target: t, now: time.Now, sleep: sleepCtx, jitter: rand.Float64, observe: nopObserver{}, afterFunc: realAfterFunc}
 	for _, o := range opts {
 		o(c)
 	}
@@ -175,11 +176,12 @@ func (c *Client) ReadError(ctx context.Context, err error) error {
 	return domain.Upstream(c.target.Name+" response was cut short", err)
 }
 
-// RequestID returns the provider's id for a response, or "". The names
-// were canonicalised in New, so this is a plain map lookup per call.
+// RequestID returns the provider's id for a response, or "". It is
+// echoed to clients and logged, so an id that fails the X-Request-ID rule
+// counts as absent. The names were canonicalised in New.
 func (c *Client) RequestID(h http.Header) string {
 	for _, name := range c.target.RequestIDHeaders {
-		if v := h[name]; len(v) > 0 && v[0] != "" {
+		if v := h[name]; len(v) > 0 && domain.ValidRequestID(v[0]) {
 			return v[0]
 		}
 	}

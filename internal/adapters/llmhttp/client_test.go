@@ -3,6 +3,7 @@ package llmhttp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -388,5 +390,77 @@ func TestSlowUpstreamTimesOut(t *testing.T) {
 	}
 	if s.calls.Load() != 1 {
 		t.Errorf("calls = %d: no retry once the deadline has passed", s.calls.Load())
+	}
+}
+
+// The provider's id is echoed in a header, a body and the logs, so it
+// must pass the X-Request-ID rule; one that fails is dropped, and the next
+// header the provider may use is tried.
+func TestUpstreamRequestIDMustBeSafeToEcho(t *testing.T) {
+	long := strings.Repeat("a", 129)
+	tests := []struct {
+		name         string
+		apim, xreqid string
+		want         string
+	}{
+		{"valid", "apim-1", "", "apim-1"},
+		{"128 bytes", strings.Repeat("b", 128), "", strings.Repeat("b", 128)},
+		{"too long", long, "", ""},
+		{"space", "a b", "", ""},
+		{"tab and quote", "a\t\"b", "", ""},
+		{"non-ASCII", "réq", "", ""},
+		{"invalid first, valid second", long, "xr-2", "xr-2"},
+	}
+	tg := target
+	tg.RequestIDHeaders = []string{"apim-request-id", "x-request-id"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ids := []string{"apim-request-id", tt.apim, "x-request-id", tt.xreqid}
+			s := newScripted(t, status(500, ids...), status(200, ids...))
+			c := llmhttp.New(s.Client(), llmhttp.Policy{}, tg)
+			_, err := send(t, context.Background(), c, s.URL)
+			if got := kindOf(t, err).UpstreamRequestID; got != tt.want {
+				t.Errorf("error's id = %q, want %q", got, tt.want)
+			}
+			resp, err := send(t, context.Background(), c, s.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.RequestID(resp.Header); got != tt.want {
+				t.Errorf("RequestID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// An upstream error body is logged through the cause, so whatever it
+// quotes (our key, say, far into a long message) reaches the log only as
+// a bounded excerpt.
+func TestUpstreamErrorCauseIsABoundedExcerpt(t *testing.T) {
+	const key = "sk-ECHOED-0123456789abcdef"
+	long := strings.Repeat("é", 400) + " Incorrect API key provided: " + key + strings.Repeat(" pad", 2000) // within what is read of an error body
+	bodies := map[string]string{
+		"long message": fmt.Sprintf(`{"error":{"code":"invalid_api_key","message":%q}}`, long),
+		"long code":    fmt.Sprintf(`{"error":{"code":%q,"message":"no"}}`, strings.Repeat("c", 600)+key),
+		"object code":  fmt.Sprintf(`{"error":{"code":{"k":%q},"message":"no"}}`, strings.Repeat("c", 600)+key),
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			s := newScripted(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, body)
+			})
+			_, err := send(t, context.Background(), newClient(s, llmhttp.Policy{}, at("2026-01-01T00:00:00Z")), s.URL)
+			cause := kindOf(t, err).Err.Error()
+			if len(cause) > 1024 {
+				t.Errorf("cause is %d bytes, want a bounded excerpt", len(cause))
+			}
+			if strings.Contains(cause, key) {
+				t.Errorf("cause quotes what lies past the excerpt: %q", cause)
+			}
+			if !utf8.ValidString(cause) || !strings.HasPrefix(cause, "status 401") {
+				t.Errorf("cause = %q, want valid UTF-8 naming the status", cause)
+			}
+		})
 	}
 }

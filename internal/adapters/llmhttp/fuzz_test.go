@@ -72,18 +72,31 @@ func FuzzChatResponse(f *testing.F) {
 	})
 }
 
-// FuzzSSEReader parses any bytes as an event stream; it must end, and
-// never hand out more than it read. Seeds: testdata/fuzz/FuzzSSEReader.
+// FuzzSSEReader parses any bytes as an event stream under any event
+// bound: it must end, never hand out more than it read, and never hold
+// more event data than the bound however the lines come. Seeds:
+// testdata/fuzz/FuzzSSEReader.
 func FuzzSSEReader(f *testing.F) {
-	f.Fuzz(func(t *testing.T, in []byte) {
-		r := llmhttp.NewSSEReader(bytes.NewReader(in))
+	f.Fuzz(func(t *testing.T, limit uint16, in []byte) {
+		maxEvent := 1 + int(limit)
+		r := llmhttp.NewSSEReader(bytes.NewReader(in), maxEvent)
 		for events := 0; ; events++ {
 			ev, err := r.Next()
+			if held := llmhttp.EventBufferCap(r); held > maxEvent {
+				t.Fatalf("event buffer holds %d bytes, bound %d", held, maxEvent)
+			}
 			if err != nil {
-				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, bufio.ErrTooLong) {
+				if errors.Is(err, llmhttp.ErrEventTooLarge) && len(in) <= maxEvent {
+					t.Fatalf("%d-byte input refused as over a %d-byte bound", len(in), maxEvent)
+				}
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, bufio.ErrTooLong) &&
+					!errors.Is(err, llmhttp.ErrEventTooLarge) {
 					t.Fatalf("error %v", err)
 				}
 				return
+			}
+			if len(ev.Data) > maxEvent {
+				t.Fatalf("event of %d bytes, bound %d", len(ev.Data), maxEvent)
 			}
 			if len(ev.Data) > len(in) || len(ev.Name) > len(in) {
 				t.Fatalf("event larger than the input: %q", ev.Data)

@@ -1,10 +1,10 @@
 package llmhttp
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -14,11 +14,15 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// StreamTimeouts bound a stream: First covers everything up to the
-// model's first choice, Idle each later gap between events.
-type StreamTimeouts struct {
-	First time.Duration
-	Idle  time.Duration
+// StreamLimits bound a stream. First is the budget up to the model's
+// first choice, the request and its retries included; Idle bounds each
+// later wait for an event. Both count only time spent waiting on the
+// upstream. MaxEventBytes bounds one event's data (DefaultMaxEventBytes
+// when 0).
+type StreamLimits struct {
+	First         time.Duration
+	Idle          time.Duration
+	MaxEventBytes int
 }
 
 // chunk is the OpenAI-style chat.completion.chunk that compatible
@@ -40,93 +44,77 @@ type chunk struct {
 
 // ChatStream reads an upstream chat stream without holding it whole.
 type ChatStream struct {
-	ctx      context.Context // the caller's, to tell its cancel from ours
-	client   *Client
-	body     io.ReadCloser
-	events   *SSEReader
-	cancel   context.CancelFunc
-	watchdog *watchdog
-	idle     time.Duration
-	pending  string // text of the first choice chunk, read while priming
-	done     bool
-	result   domain.Answer
-	closed   sync.Once
+	ctx       context.Context // the caller's, to tell its cancel from ours
+	client    *Client
+	body      io.ReadCloser
+	events    *SSEReader
+	cancel    context.CancelFunc
+	watchdog  *watchdog
+	limits    StreamLimits
+	firstLeft time.Duration // what remains of limits.First until the first choice
+	chosen    bool          // a chunk with a choice has arrived
+	done      bool
+	result    domain.Answer
+	closed    sync.Once
 }
 
 var _ ports.ChatStream = (*ChatStream)(nil)
 
-// OpenStream sends with the usual retries and returns once the model has
-// sent its first choice. Azure's leading filter-only chunk, with empty
-// choices, does not count: until the first choice, any failure is an
-// ordinary error the caller can still answer with a status.
-func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*http.Request, error), t StreamTimeouts) (*ChatStream, error) {
+// OpenStream sends with the usual retries and returns as soon as the
+// upstream has answered 2xx, so the caller can start its own stream (and
+// its keep-alives) while the model thinks. Until then a failure is an
+// ordinary error the caller can still answer with a status; after it,
+// failures come from Recv.
+func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*http.Request, error), l StreamLimits) (*ChatStream, error) {
 	sctx, cancel := context.WithCancel(ctx)
-	wd := newWatchdog(cancel)
-	wd.arm(t.First)
+	wd := newWatchdog(cancel, c.afterFunc)
+	start := c.now()
+	wd.arm(l.First)
 	// sendCtx carries the deadline for retry arithmetic; the request itself
 	// lives on sctx, which outlives Send.
-	sendCtx, sendCancel := context.WithTimeout(sctx, t.First)
+	sendCtx, sendCancel := sctx, context.CancelFunc(func() {})
+	if l.First > 0 {
+		sendCtx, sendCancel = context.WithTimeout(sctx, l.First)
+	}
 	resp, err := c.Send(sendCtx, func(context.Context) (*http.Request, error) { return newReq(sctx) })
 	sendCancel()
+	wd.disarm()
 	if err != nil {
-		wd.stop()
 		cancel()
 		return nil, c.streamError(ctx, wd, err)
 	}
-	s := &ChatStream{
-		ctx: ctx, client: c, body: resp.Body, events: NewSSEReader(resp.Body), cancel: cancel, watchdog: wd, idle: t.Idle,
+	return &ChatStream{
+		ctx: ctx, client: c, body: resp.Body, events: NewSSEReader(resp.Body, l.MaxEventBytes), cancel: cancel,
+		watchdog: wd, limits: l, firstLeft: l.First - c.now().Sub(start),
 		result: domain.Answer{UpstreamRequestID: c.RequestID(resp.Header)},
-	}
-	if err := s.prime(); err != nil {
-		_ = s.Close()
-		return nil, err
-	}
-	wd.arm(t.Idle)
-	return s, nil
+	}, nil
 }
 
-// prime reads up to the first chunk with a choice.
-func (s *ChatStream) prime() error {
-	for {
-		ch, err := s.nextChunk()
-		if err != nil {
-			return err
-		}
-		if s.done {
-			return domain.Upstream(s.client.target.Name+" ended the stream without an answer", errors.New("[DONE] before any choice"))
-		}
-		if len(ch.Choices) > 0 {
-			s.pending = ch.Choices[0].Delta.Content
-			return nil
-		}
-	}
-}
-
-// Recv returns the next piece of text, io.EOF after [DONE].
+// Recv returns the next piece of text, io.EOF after [DONE]. Azure's
+// leading filter-only chunk, with empty choices, is not a choice.
 func (s *ChatStream) Recv() (string, error) {
-	if s.pending != "" {
-		text := s.pending
-		s.pending = ""
-		return text, nil
-	}
 	for !s.done {
-		s.watchdog.arm(s.idle)
 		ch, err := s.nextChunk()
 		if err != nil {
 			return "", err
 		}
-		if len(ch.Choices) > 0 && ch.Choices[0].Delta.Content != "" {
-			return ch.Choices[0].Delta.Content, nil
+		if len(ch.Choices) > 0 {
+			s.chosen = true
+			if text := ch.Choices[0].Delta.Content; text != "" {
+				return text, nil
+			}
 		}
 	}
-	s.watchdog.stop()
+	if !s.chosen {
+		return "", domain.Upstream(s.client.target.Name+" ended the stream without an answer", errors.New("[DONE] before any choice"))
+	}
 	return "", io.EOF
 }
 
 // nextChunk reads one event and folds its metadata into the result. At
 // [DONE] it marks the stream done and returns an empty chunk.
 func (s *ChatStream) nextChunk() (chunk, error) {
-	ev, err := s.events.Next()
+	ev, err := s.read()
 	if err != nil {
 		return chunk{}, s.readError(err)
 	}
@@ -140,7 +128,7 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	}
 	if ch.Error != nil {
 		return chunk{}, domain.Upstream(s.client.target.Name+" failed during the stream",
-			fmt.Errorf("code %v: %s", ch.Error.Code, ch.Error.Message))
+			errors.New(upstreamSays(ch.Error.Code, ch.Error.Message)))
 	}
 	if ch.Model != "" {
 		s.result.Model = ch.Model
@@ -154,14 +142,38 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	return ch, nil
 }
 
+// read waits for one event with the watchdog armed for just that wait:
+// what is left of the first-choice budget, or the idle bound after it.
+func (s *ChatStream) read() (Event, error) {
+	if s.chosen {
+		s.watchdog.arm(s.limits.Idle)
+		defer s.watchdog.disarm()
+		return s.events.Next()
+	}
+	if s.limits.First <= 0 {
+		return s.events.Next() // no bound asked for
+	}
+	start := s.client.now()
+	s.watchdog.arm(max(s.firstLeft, time.Nanosecond)) // a spent budget fires at once
+	ev, err := s.events.Next()
+	s.watchdog.disarm()
+	s.firstLeft -= s.client.now().Sub(start)
+	return ev, err
+}
+
 // readError tells a truncated stream, a watchdog timeout and a departed
 // client apart; a stream without [DONE] is never a silent success.
 func (s *ChatStream) readError(err error) error {
 	switch {
-	case s.watchdog.fired():
+	case s.watchdog.fired() && s.ctx.Err() == nil:
+		if !s.chosen {
+			return domain.Timeout(s.client.target.Name+" did not answer in time", err)
+		}
 		return domain.Timeout(s.client.target.Name+" stopped sending data in time", err)
 	case s.ctx.Err() != nil:
 		return s.client.ReadError(s.ctx, err)
+	case errors.Is(err, ErrEventTooLarge) || errors.Is(err, bufio.ErrTooLong):
+		return domain.Upstream(s.client.target.Name+" sent a malformed stream event", err)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return domain.Upstream(s.client.target.Name+" ended the stream before it was complete", io.ErrUnexpectedEOF)
 	}
@@ -174,7 +186,7 @@ func (s *ChatStream) Result() domain.Answer { return s.result }
 // Close cancels the upstream request at once and releases the connection.
 func (s *ChatStream) Close() error {
 	s.closed.Do(func() {
-		s.watchdog.stop()
+		s.watchdog.disarm()
 		s.cancel()
 		_ = s.body.Close()
 	})
@@ -187,47 +199,4 @@ func (c *Client) streamError(ctx context.Context, wd *watchdog, err error) error
 		return domain.Timeout(c.target.Name+" did not answer in time", err)
 	}
 	return err
-}
-
-// watchdog cancels a stream when a phase takes too long; fired tells a
-// timeout from a caller's cancel.
-type watchdog struct {
-	mu     sync.Mutex
-	timer  *time.Timer
-	cancel context.CancelFunc
-	hit    bool
-}
-
-func newWatchdog(cancel context.CancelFunc) *watchdog { return &watchdog{cancel: cancel} }
-
-func (w *watchdog) arm(d time.Duration) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.timer != nil {
-		w.timer.Stop()
-	}
-	if d > 0 {
-		w.timer = time.AfterFunc(d, w.fire)
-	}
-}
-
-func (w *watchdog) fire() {
-	w.mu.Lock()
-	w.hit = true
-	w.mu.Unlock()
-	w.cancel()
-}
-
-func (w *watchdog) stop() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.timer != nil {
-		w.timer.Stop()
-	}
-}
-
-func (w *watchdog) fired() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.hit
 }

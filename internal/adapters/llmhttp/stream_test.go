@@ -53,12 +53,12 @@ func sseServer(t *testing.T, payloads []string, withDone bool, gate chan struct{
 	return srv
 }
 
-func open(t *testing.T, ctx context.Context, url string, to llmhttp.StreamTimeouts) (*llmhttp.ChatStream, error) {
+func open(t *testing.T, ctx context.Context, url string, l llmhttp.StreamLimits, opts ...llmhttp.Option) (*llmhttp.ChatStream, error) {
 	t.Helper()
-	c := llmhttp.New(http.DefaultClient, llmhttp.Policy{}, target)
+	c := llmhttp.New(http.DefaultClient, llmhttp.Policy{}, target, opts...)
 	st, err := c.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
-	}, to)
+	}, l)
 	if st != nil {
 		t.Cleanup(func() { _ = st.Close() })
 	}
@@ -76,7 +76,7 @@ func drainStream(st *llmhttp.ChatStream) ([]string, error) {
 	}
 }
 
-var generous = llmhttp.StreamTimeouts{First: time.Minute, Idle: time.Minute}
+var generous = llmhttp.StreamLimits{First: time.Minute, Idle: time.Minute}
 
 func TestStreamParsesAzureChunks(t *testing.T) {
 	srv := sseServer(t, []string{filterOnlyChunk, roleChunk, contentChunk("Hel"), contentChunk("lo \"you\""), finishChunk, usageChunk}, true, nil)
@@ -132,7 +132,10 @@ func TestTruncatedStreamIsAnError(t *testing.T) {
 	}
 }
 
-func TestStreamFailuresBeforeTheFirstChoiceAreOrdinaryErrors(t *testing.T) {
+// Once the upstream has answered 2xx the stream is open, so a failure
+// before the first choice comes from Recv: the caller has already
+// started its own stream and reports it there.
+func TestStreamFailuresAfterTheUpstreamAnsweredComeFromRecv(t *testing.T) {
 	tests := []struct {
 		name     string
 		payloads []string
@@ -148,8 +151,15 @@ func TestStreamFailuresBeforeTheFirstChoiceAreOrdinaryErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := sseServer(t, tt.payloads, tt.done, nil)
 			st, err := open(t, context.Background(), srv.URL, generous)
-			if st != nil || domain.KindOf(err) != domain.KindUpstream || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("st = %v, err = %v, want an upstream error containing %q", st, err, tt.want)
+			if err != nil {
+				t.Fatalf("OpenStream = %v, want an open stream after the 2xx", err)
+			}
+			got, err := drainStream(st)
+			if len(got) != 0 || domain.KindOf(err) != domain.KindUpstream || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("pieces %q, err = %v, want an upstream error containing %q", got, err, tt.want)
+			}
+			if _, again := st.Recv(); domain.KindOf(again) != domain.KindUpstream {
+				t.Errorf("Recv after the failure = %v, want it again", again)
 			}
 		})
 	}
@@ -171,7 +181,7 @@ func TestStreamStatusErrorsUseTheStatusMapping(t *testing.T) {
 func TestStreamIdleTimeoutIsATimeout(t *testing.T) {
 	gate := make(chan struct{}) // never opened: the upstream goes silent after its first chunk
 	srv := sseServer(t, []string{roleChunk, contentChunk("never")}, true, gate)
-	st, err := open(t, context.Background(), srv.URL, llmhttp.StreamTimeouts{First: time.Minute, Idle: 50 * time.Millisecond})
+	st, err := open(t, context.Background(), srv.URL, llmhttp.StreamLimits{First: time.Minute, Idle: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +194,11 @@ func TestStreamIdleTimeoutIsATimeout(t *testing.T) {
 func TestStreamFirstChunkTimeout(t *testing.T) {
 	gate := make(chan struct{})
 	srv := sseServer(t, []string{filterOnlyChunk, roleChunk}, true, gate) // headers and the filter chunk, then silence
-	_, err := open(t, context.Background(), srv.URL, llmhttp.StreamTimeouts{First: 50 * time.Millisecond, Idle: time.Minute})
-	if domain.KindOf(err) != domain.KindTimeout {
+	st, err := open(t, context.Background(), srv.URL, llmhttp.StreamLimits{First: 50 * time.Millisecond, Idle: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recv(); domain.KindOf(err) != domain.KindTimeout || !strings.Contains(err.Error(), "did not answer in time") {
 		t.Errorf("err = %v, want timeout: the filter-only chunk is not a start", err)
 	}
 }

@@ -11,8 +11,12 @@ import (
 // makes a loaded service redial on most requests. Dial and TLS timeouts
 // are short; the whole-call deadline comes from each call's context, so
 // streams are not cut by a client-wide timeout.
+//
+// Redirects are never followed: Go resends custom headers such as
+// api-key to another host, and https to http. A 3xx reaches Send, which
+// reports it as an upstream failure.
 func NewHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{CheckRedirect: noRedirects, Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   5 * time.Second,
@@ -23,3 +27,5 @@ func NewHTTPClient() *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}}
 }
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -23,7 +23,9 @@ type Config struct {
 	Model       string
 	Timeout     time.Duration // whole call, retries included; for a stream, up to its first choice
 	IdleTimeout time.Duration // longest gap between stream events
-	Retry       llmhttp.Policy
+	// MaxEventBytes bounds one stream event's data; 0 is llmhttp's default.
+	MaxEventBytes int
+	Retry         llmhttp.Policy
 }
 
 // Client calls one model. It is safe for concurrent use.
@@ -36,10 +38,11 @@ var _ ports.ChatModel = Client{}
 // New builds the URL once; hc is the process's shared client.
 func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
 	ep := llmhttp.Endpoint{
-		URL:         strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions",
-		Model:       cfg.Model,
-		Timeout:     cfg.Timeout,
-		IdleTimeout: cfg.IdleTimeout,
+		URL:           strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions",
+		Model:         cfg.Model,
+		Timeout:       cfg.Timeout,
+		IdleTimeout:   cfg.IdleTimeout,
+		MaxEventBytes: cfg.MaxEventBytes,
 	}
 	if cfg.APIKey != "" {
 		ep.Authorize = func(_ context.Context, h http.Header) error {

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/adapters/openai"
 	"github.com/aoai-api/aoai-api/internal/ports"
 	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
@@ -35,7 +36,7 @@ func harness(key string) func(*testing.T, http.Handler, chatmodeltest.Options) p
 			}
 			upstream.ServeHTTP(w, r)
 		}))
-		client := &http.Client{Transport: &http.Transport{}}
+		client := llmhttp.NewHTTPClient() // the production client, redirect policy included
 		t.Cleanup(func() { client.CloseIdleConnections(); srv.Close() })
 		return openai.New(openai.Config{BaseURL: srv.URL + "/v1/", APIKey: key, Model: "model-x", Timeout: o.Timeout, IdleTimeout: o.IdleTimeout}, client)
 	}

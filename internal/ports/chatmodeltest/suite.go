@@ -138,8 +138,15 @@ func failures(t *testing.T, h Harness) {
 				t.Errorf("Chat: kind = %q (%v), want %q", got, err, f.kind)
 			}
 			st, err := m.Stream(context.Background(), request)
-			if st != nil {
+			if f.afterStart {
+				if err != nil {
+					t.Fatalf("Stream: %v, want it open: the upstream answered 2xx", err)
+				}
+				defer st.Close()
+				_, err = st.Recv()
+			} else if st != nil {
 				_ = st.Close()
+				t.Errorf("Stream opened on a failed answer")
 			}
 			if got := domain.KindOf(err); got != f.kind {
 				t.Errorf("Stream: kind = %q (%v), want %q", got, err, f.kind)
@@ -169,12 +176,23 @@ func truncatedStream(t *testing.T, h Harness) {
 
 func timeout(t *testing.T, h Harness) {
 	noLeaks(t)
-	m := h.New(t, wireHandler(silentAnswer), Options{Timeout: 100 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
+	quick := Options{Timeout: 100 * time.Millisecond, IdleTimeout: time.Hour}
+	m := h.New(t, wireHandler(silentAnswer), quick)
 	if _, err := m.Chat(context.Background(), request); domain.KindOf(err) != domain.KindTimeout {
 		t.Errorf("Chat: %v, want timeout", err)
 	}
 	if _, err := m.Stream(context.Background(), request); domain.KindOf(err) != domain.KindTimeout {
 		t.Errorf("Stream: %v, want timeout", err)
+	}
+	// Headers at once, then no choice: the stream opens, and Timeout
+	// still bounds the wait for the first choice.
+	st, err := h.New(t, wireHandler(headersOnlyAnswer), quick).Stream(context.Background(), request)
+	if err != nil {
+		t.Fatalf("Stream: %v, want it open at the 2xx", err)
+	}
+	defer st.Close()
+	if _, err := st.Recv(); domain.KindOf(err) != domain.KindTimeout {
+		t.Errorf("Recv before the first choice: %v, want timeout", err)
 	}
 }
 

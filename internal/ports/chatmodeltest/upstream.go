@@ -56,6 +56,14 @@ func cutAnswer(w http.ResponseWriter, _ *http.Request, _ bool) {
 // silentAnswer never answers until the caller gives up.
 func silentAnswer(_ http.ResponseWriter, r *http.Request, _ bool) { <-r.Context().Done() }
 
+// headersOnlyAnswer answers 200 at once with Azure's filter-only chunk,
+// then stays silent until the caller gives up.
+func headersOnlyAnswer(w http.ResponseWriter, r *http.Request, _ bool) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	event(w, `{"model":"","choices":[],"prompt_filter_results":[]}`)
+	<-r.Context().Done()
+}
+
 // hangingAnswer sends one piece, then holds the stream open until the
 // caller leaves, and reports that it saw the caller leave.
 func hangingAnswer(sawDone chan struct{}) answer {
