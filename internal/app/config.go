@@ -167,6 +167,9 @@ func typeHint(typeName string) string {
 func (c *Config) validate() error {
 	c.LLMProvider = strings.ToLower(strings.TrimSpace(c.LLMProvider))
 	c.AzureAuth = strings.ToLower(strings.TrimSpace(c.AzureAuth))
+	if err := c.validateRanges(); err != nil {
+		return err
+	}
 	switch {
 	case c.LLMProvider != ProviderAzure && c.LLMProvider != ProviderOpenAI && c.LLMProvider != ProviderFake:
 		return fmt.Errorf("invalid LLM_PROVIDER=%q: want azure, openai or fake", c.LLMProvider)

@@ -5,37 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 )
 
-// validateSecurity checks the hardening settings and tidies the lists
-// (blank entries dropped, origins lower-cased) so that adapters get
-// values they can use as they are.
+// validateSecurity checks the hardening lists and tidies them (blank
+// entries dropped, origins lower-cased) so that adapters get values they
+// can use as they are; the numbers are checked by validateRanges.
 func (c *Config) validateSecurity() error {
-	switch {
-	case c.RateLimitRPS < 0 || math.IsNaN(c.RateLimitRPS) || math.IsInf(c.RateLimitRPS, 0):
-		return fmt.Errorf("invalid RATE_LIMIT_RPS=%v: want 0 (off) or a positive number", c.RateLimitRPS)
-	case c.RateLimitBurst < 1:
-		return fmt.Errorf("invalid RATE_LIMIT_BURST=%d: want 1 or more", c.RateLimitBurst)
-	case c.RateLimitMaxCallers < 1:
-		return fmt.Errorf("invalid RATE_LIMIT_MAX_CALLERS=%d: want 1 or more", c.RateLimitMaxCallers)
-	case c.MaxConcurrentUpstream < 0:
-		return fmt.Errorf("invalid MAX_CONCURRENT_UPSTREAM=%d: want 0 (unlimited) or more", c.MaxConcurrentUpstream)
-	case c.UpstreamQueueTimeout < 0:
-		return fmt.Errorf("invalid UPSTREAM_QUEUE_TIMEOUT=%s: want a duration of zero or more", c.UpstreamQueueTimeout)
-	case c.ReadHeaderTimeout <= 0:
-		return fmt.Errorf("invalid READ_HEADER_TIMEOUT=%s: want a positive duration", c.ReadHeaderTimeout)
-	case c.ReadTimeout <= 0:
-		return fmt.Errorf("invalid READ_TIMEOUT=%s: want a positive duration", c.ReadTimeout)
-	case c.IdleTimeout <= 0:
-		return fmt.Errorf("invalid IDLE_TIMEOUT=%s: want a positive duration", c.IdleTimeout)
-	case c.MaxHeaderBytes < 4096:
-		return fmt.Errorf("invalid MAX_HEADER_BYTES=%d: want 4096 or more", c.MaxHeaderBytes)
-	}
 	c.TrustedProxies = nonBlank(c.TrustedProxies)
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"container/list"
+	"math"
 	"sync"
 	"time"
 
@@ -35,11 +36,23 @@ func newCallerLimits(cfg RateLimit) *callerLimits {
 		rps: rate.Limit(cfg.RPS), burst: max(cfg.Burst, 1), max: max(cfg.MaxCallers, 1), now: cfg.Now,
 		recent: list.New(), buckets: make(map[string]*list.Element),
 	}
-	l.idle = time.Duration(float64(l.burst) / cfg.RPS * float64(time.Second))
+	l.idle = saturatingSeconds(float64(l.burst) / cfg.RPS)
 	if l.now == nil {
 		l.now = time.Now
 	}
 	return l
+}
+
+// saturatingSeconds converts without wrapping: a float beyond int64
+// nanoseconds (a tiny rate's refill time) converts to a negative
+// Duration on amd64, which once made every bucket look idle, so that
+// every request passed. Past the bound it is "never", as is NaN.
+func saturatingSeconds(s float64) time.Duration {
+	const never = time.Duration(math.MaxInt64)
+	if ns := s * float64(time.Second); ns >= 0 && ns < float64(never) {
+		return time.Duration(ns)
+	}
+	return never
 }
 
 // allow takes a token from caller's bucket, or says how long until one
