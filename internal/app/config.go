@@ -175,30 +175,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid LLM_PROVIDER=%q: want azure, openai or fake", c.LLMProvider)
 	case c.AzureAuth != AuthKey && c.AzureAuth != AuthEntra:
 		return fmt.Errorf("invalid AZURE_OPENAI_AUTH=%q: want key or entra", c.AzureAuth)
-	case c.Port < 0 || c.Port > 65535:
-		return fmt.Errorf("invalid PORT=%d: want 0-65535", c.Port)
-	case c.UpstreamTimeout <= 0:
-		return fmt.Errorf("invalid UPSTREAM_TIMEOUT=%s: want a positive duration", c.UpstreamTimeout)
-	case c.UpstreamMaxRetries < 0 || c.UpstreamMaxRetries > 10:
-		return fmt.Errorf("invalid UPSTREAM_MAX_RETRIES=%d: want 0-10", c.UpstreamMaxRetries)
-	case c.UpstreamMaxRetryWait < 0:
-		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
-	case c.StreamIdleTimeout <= 0:
-		return fmt.Errorf("invalid STREAM_IDLE_TIMEOUT=%s: want a positive duration", c.StreamIdleTimeout)
-	case c.FakeStreamDelay < 0:
-		return fmt.Errorf("invalid FAKE_STREAM_DELAY=%s: want a duration of zero or more", c.FakeStreamDelay)
-	case c.ChatMaxChars < 1:
-		return fmt.Errorf("invalid CHAT_MAX_CHARS=%d: want 1 or more", c.ChatMaxChars)
-	case c.ChatMaxMessages < 1:
-		return fmt.Errorf("invalid CHAT_MAX_MESSAGES=%d: want 1 or more", c.ChatMaxMessages)
-	case c.MaxTokensLimit < 1:
-		return fmt.Errorf("invalid MAX_TOKENS_LIMIT=%d: want 1 or more", c.MaxTokensLimit)
-	case c.MaxBodyBytes <= 0:
-		return fmt.Errorf("invalid MAX_BODY_BYTES=%d: want a positive size", c.MaxBodyBytes)
-	case c.ShutdownDelay < 0:
-		return fmt.Errorf("invalid SHUTDOWN_DELAY=%s: want a duration of zero or more", c.ShutdownDelay)
-	case c.ShutdownTimeout <= 0:
-		return fmt.Errorf("invalid SHUTDOWN_TIMEOUT=%s: want a positive duration", c.ShutdownTimeout)
 	}
 	if err := c.validateMetricsPort(); err != nil {
 		return err
