@@ -14,7 +14,7 @@ func (c *fakeClock) Now() time.Time { return c.now }
 func (l *callerLimits) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.recent.Len()
+	return l.buckets.len()
 }
 
 func TestCallerLimitsForgetFullBucketsOnly(t *testing.T) {
