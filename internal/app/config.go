@@ -58,6 +58,7 @@ type Config struct {
 	RateLimitRPS          float64       `envconfig:"RATE_LIMIT_RPS" default:"0"`  // per caller; 0 = off
 	RateLimitBurst        int           `envconfig:"RATE_LIMIT_BURST" default:"10"`
 	RateLimitMaxCallers   int           `envconfig:"RATE_LIMIT_MAX_CALLERS" default:"10000"`
+	AuthFailuresPerMinute int           `envconfig:"AUTH_FAILURES_PER_MINUTE" default:"20"`
 	TrustedProxies        []string      `envconfig:"TRUSTED_PROXIES"`                     // CIDRs whose X-Forwarded-For is believed
 	CORSAllowedOrigins    []string      `envconfig:"CORS_ALLOWED_ORIGINS"`                // empty = no CORS
 	MaxConcurrentUpstream int           `envconfig:"MAX_CONCURRENT_UPSTREAM" default:"0"` // 0 = unlimited

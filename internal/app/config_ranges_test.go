@@ -41,6 +41,7 @@ func TestNumericSettingsOutsideTheirRangeStopStartup(t *testing.T) {
 		{"RATE_LIMIT_RPS", "2e6", "invalid RATE_LIMIT_RPS=2e+06"},
 		{"RATE_LIMIT_BURST", "2000000", "invalid RATE_LIMIT_BURST=2000000: want 1 to 1000000"},
 		{"RATE_LIMIT_MAX_CALLERS", "9223372036854775807", "invalid RATE_LIMIT_MAX_CALLERS=9223372036854775807"},
+		{"AUTH_FAILURES_PER_MINUTE", "-1", "invalid AUTH_FAILURES_PER_MINUTE=-1: want 0 (off) or 1 to 1000000"},
 		{"UPSTREAM_TIMEOUT", "2h", "invalid UPSTREAM_TIMEOUT=2h0m0s: want 1ms to 1h"},
 		{"UPSTREAM_TIMEOUT", "1ns", "invalid UPSTREAM_TIMEOUT=1ns"},
 		{"IDLE_TIMEOUT", "2562047h", "invalid IDLE_TIMEOUT=2562047h0m0s"},
@@ -66,7 +67,7 @@ func TestNumericSettingsOutsideTheirRangeStopStartup(t *testing.T) {
 func TestNumericRangesIncludeTheirEnds(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"RATE_LIMIT_RPS": "0.001", "RATE_LIMIT_BURST": "1000000", "UPSTREAM_TIMEOUT": "1h", "MAX_BODY_BYTES": "1024", "PORT": "65535"},
-		{"RATE_LIMIT_RPS": "1000000", "MAX_CONCURRENT_UPSTREAM": "0", "UPSTREAM_QUEUE_TIMEOUT": "0s", "PORT": "0"},
+		{"RATE_LIMIT_RPS": "1000000", "MAX_CONCURRENT_UPSTREAM": "0", "AUTH_FAILURES_PER_MINUTE": "0", "UPSTREAM_QUEUE_TIMEOUT": "0s", "PORT": "0"},
 	} {
 		isolate(t)
 		for k, v := range env {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"unicode/utf8"
 )
 
 // validateSecurity checks the hardening lists and tidies them (blank
@@ -52,19 +53,27 @@ func nonBlank(list []string) []string {
 	return out
 }
 
+// minInboundKeyChars is the shortest inbound key accepted: with the
+// auth throttle at its default, 16 random characters are out of reach of
+// guessing, and anything shorter is more likely a placeholder than a key.
+const minInboundKeyChars = 16
+
 // loadInboundKeys reads API_KEYS and API_KEYS_FILE once and keeps only
 // their digests. Errors never quote the file's path or contents: the
 // path is a secret setting and the contents are keys.
 func (c *Config) loadInboundKeys() error {
-	keys := nonBlank(c.APIKeys)
+	keys, err := listKeys(c.APIKeys)
+	if err != nil {
+		return err
+	}
 	if c.APIKeysFile != "" {
 		raw, err := os.ReadFile(c.APIKeysFile)
 		if err != nil {
 			return fmt.Errorf("invalid API_KEYS_FILE: cannot read it: %v", pathlessError(err))
 		}
-		fromFile := keyLines(string(raw))
-		if len(fromFile) == 0 {
-			return errors.New("invalid API_KEYS_FILE: it holds no keys (one per line; # starts a comment)")
+		fromFile, err := keyLines(string(raw))
+		if err != nil {
+			return err
 		}
 		keys = append(keys, fromFile...)
 	}
@@ -75,16 +84,42 @@ func (c *Config) loadInboundKeys() error {
 	return nil
 }
 
+// listKeys takes API_KEYS' entries. A value of separators only, such as
+// ",", must not pass for "no keys", which turns authentication off.
+func listKeys(entries []string) ([]string, error) {
+	var keys []string
+	for i, k := range entries {
+		if k = strings.TrimSpace(k); k == "" {
+			continue // a stray comma between keys is harmless
+		}
+		if utf8.RuneCountInString(k) < minInboundKeyChars {
+			return nil, fmt.Errorf("invalid API_KEYS: entry %d is shorter than %d characters", i+1, minInboundKeyChars)
+		}
+		keys = append(keys, k)
+	}
+	if len(entries) > 0 && len(keys) == 0 {
+		return nil, errors.New("invalid API_KEYS: it holds separators but no key; leave it empty to turn authentication off")
+	}
+	return keys, nil
+}
+
 // keyLines takes one key per line, as a mounted Kubernetes Secret holds
 // them; blank lines and # comments are skipped, CRLF is tolerated.
-func keyLines(s string) []string {
+func keyLines(s string) ([]string, error) {
 	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
+	for i, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
 		}
+		if utf8.RuneCountInString(line) < minInboundKeyChars {
+			return nil, fmt.Errorf("invalid API_KEYS_FILE: the key on line %d is shorter than %d characters", i+1, minInboundKeyChars)
+		}
+		out = append(out, line)
 	}
-	return out
+	if len(out) == 0 {
+		return nil, errors.New("invalid API_KEYS_FILE: it holds no keys (one per line; # starts a comment)")
+	}
+	return out, nil
 }
 
 func pathlessError(err error) error {
