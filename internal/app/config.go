@@ -73,6 +73,10 @@ type Config struct {
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.
 	inboundKeyDigests [][sha256.Size]byte
+	// logSecrets are the values the logger redacts (secret settings,
+	// inbound keys, credentials in URLs). A pointer, so that printing a
+	// Config shows an address rather than the keys.
+	logSecrets *secretValues
 }
 
 // Providers that LLM_PROVIDER may name.

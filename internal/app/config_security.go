@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
@@ -58,9 +59,10 @@ func nonBlank(list []string) []string {
 // guessing, and anything shorter is more likely a placeholder than a key.
 const minInboundKeyChars = 16
 
-// loadInboundKeys reads API_KEYS and API_KEYS_FILE once and keeps only
-// their digests. Errors never quote the file's path or contents: the
-// path is a secret setting and the contents are keys.
+// loadInboundKeys reads API_KEYS and API_KEYS_FILE once and keeps their
+// digests for the adapter, and the keys themselves, with the other
+// secrets, for the log redactor only. Errors never quote the file's path
+// or contents: the path is a secret setting and the contents are keys.
 func (c *Config) loadInboundKeys() error {
 	keys, err := listKeys(c.APIKeys)
 	if err != nil {
@@ -81,6 +83,7 @@ func (c *Config) loadInboundKeys() error {
 	for _, k := range keys {
 		c.inboundKeyDigests = append(c.inboundKeyDigests, sha256.Sum256([]byte(k)))
 	}
+	c.logSecrets = newSecretValues(append(c.secretsToRedact(), keys...))
 	return nil
 }
 
@@ -120,6 +123,31 @@ func keyLines(s string) ([]string, error) {
 		return nil, errors.New("invalid API_KEYS_FILE: it holds no keys (one per line; # starts a comment)")
 	}
 	return out, nil
+}
+
+// secretsToRedact are the values of every secret:"true" setting and the
+// credentials of every URL setting, read from the struct so that a
+// secret added later is redacted too.
+func (c *Config) secretsToRedact() []string {
+	v := reflect.ValueOf(c).Elem()
+	var out []string
+	for _, f := range configFields() {
+		var values []string
+		switch x := v.Field(f.index).Interface().(type) {
+		case string:
+			values = []string{x}
+		case []string:
+			values = x
+		}
+		for _, s := range values {
+			if f.secret {
+				out = append(out, strings.TrimSpace(s), s)
+			} else {
+				out = append(out, urlCredentials(s)...)
+			}
+		}
+	}
+	return out
 }
 
 func pathlessError(err error) error {
