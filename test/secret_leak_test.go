@@ -19,8 +19,9 @@ const leakMarker = "LEAKCHECK"
 func TestSecretsNeverLeak(t *testing.T) {
 	up := newAzureUpstream(t, func(w http.ResponseWriter, req wireRequest) {
 		if strings.Contains(req.Messages[len(req.Messages)-1].Content, "fail upstream") {
-			// An auth failure: the path where a careless adapter would log the key.
-			azureError(w, http.StatusUnauthorized, "401", "Access denied due to invalid subscription key.")
+			// An auth failure that quotes the key back, as a hostile or
+			// careless upstream may: its message is logged as the cause.
+			azureError(w, http.StatusUnauthorized, "401", "Access denied: key "+req.Header.Get("api-key")+" is not valid for this resource.")
 			return
 		}
 		azureReply(w, req)

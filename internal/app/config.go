@@ -60,6 +60,7 @@ type Config struct {
 	RateLimitRPS          float64       `envconfig:"RATE_LIMIT_RPS" default:"0"`  // per caller; 0 = off
 	RateLimitBurst        int           `envconfig:"RATE_LIMIT_BURST" default:"10"`
 	RateLimitMaxCallers   int           `envconfig:"RATE_LIMIT_MAX_CALLERS" default:"10000"`
+	AuthFailuresPerMinute int           `envconfig:"AUTH_FAILURES_PER_MINUTE" default:"20"`
 	TrustedProxies        []string      `envconfig:"TRUSTED_PROXIES"`                     // CIDRs whose X-Forwarded-For is believed
 	CORSAllowedOrigins    []string      `envconfig:"CORS_ALLOWED_ORIGINS"`                // empty = no CORS
 	MaxConcurrentUpstream int           `envconfig:"MAX_CONCURRENT_UPSTREAM" default:"0"` // 0 = unlimited
@@ -73,16 +74,11 @@ type Config struct {
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.
 	inboundKeyDigests [][sha256.Size]byte
+	// logSecrets are the values the logger redacts (secret settings,
+	// inbound keys, credentials in URLs). A pointer, so that printing a
+	// Config shows an address rather than the keys.
+	logSecrets *secretValues
 }
-
-// Bounds of the stream settings: a keep-alive more often than 10ms is a
-// flood; an event bound below a real chunk would fail every stream, one
-// above 64 MiB is no bound at all.
-const (
-	minKeepAlive  = 10 * time.Millisecond
-	minEventBytes = 1 << 10
-	maxEventBytes = 64 << 20
-)
 
 // Providers that LLM_PROVIDER may name.
 const (
@@ -177,39 +173,14 @@ func typeHint(typeName string) string {
 func (c *Config) validate() error {
 	c.LLMProvider = strings.ToLower(strings.TrimSpace(c.LLMProvider))
 	c.AzureAuth = strings.ToLower(strings.TrimSpace(c.AzureAuth))
+	if err := c.validateRanges(); err != nil {
+		return err
+	}
 	switch {
 	case c.LLMProvider != ProviderAzure && c.LLMProvider != ProviderOpenAI && c.LLMProvider != ProviderFake:
 		return fmt.Errorf("invalid LLM_PROVIDER=%q: want azure, openai or fake", c.LLMProvider)
 	case c.AzureAuth != AuthKey && c.AzureAuth != AuthEntra:
 		return fmt.Errorf("invalid AZURE_OPENAI_AUTH=%q: want key or entra", c.AzureAuth)
-	case c.Port < 0 || c.Port > 65535:
-		return fmt.Errorf("invalid PORT=%d: want 0-65535", c.Port)
-	case c.UpstreamTimeout <= 0:
-		return fmt.Errorf("invalid UPSTREAM_TIMEOUT=%s: want a positive duration", c.UpstreamTimeout)
-	case c.UpstreamMaxRetries < 0 || c.UpstreamMaxRetries > 10:
-		return fmt.Errorf("invalid UPSTREAM_MAX_RETRIES=%d: want 0-10", c.UpstreamMaxRetries)
-	case c.UpstreamMaxRetryWait < 0:
-		return fmt.Errorf("invalid UPSTREAM_MAX_RETRY_WAIT=%s: want a duration of zero or more", c.UpstreamMaxRetryWait)
-	case c.StreamIdleTimeout <= 0:
-		return fmt.Errorf("invalid STREAM_IDLE_TIMEOUT=%s: want a positive duration", c.StreamIdleTimeout)
-	case c.StreamKeepAlive < minKeepAlive || c.StreamKeepAlive > time.Hour:
-		return fmt.Errorf("invalid STREAM_KEEPALIVE_INTERVAL=%s: want %s to 1h", c.StreamKeepAlive, minKeepAlive)
-	case c.UpstreamMaxEventSize < minEventBytes || c.UpstreamMaxEventSize > maxEventBytes:
-		return fmt.Errorf("invalid UPSTREAM_MAX_EVENT_BYTES=%d: want %d to %d (64 MiB)", c.UpstreamMaxEventSize, minEventBytes, maxEventBytes)
-	case c.FakeStreamDelay < 0:
-		return fmt.Errorf("invalid FAKE_STREAM_DELAY=%s: want a duration of zero or more", c.FakeStreamDelay)
-	case c.ChatMaxChars < 1:
-		return fmt.Errorf("invalid CHAT_MAX_CHARS=%d: want 1 or more", c.ChatMaxChars)
-	case c.ChatMaxMessages < 1:
-		return fmt.Errorf("invalid CHAT_MAX_MESSAGES=%d: want 1 or more", c.ChatMaxMessages)
-	case c.MaxTokensLimit < 1:
-		return fmt.Errorf("invalid MAX_TOKENS_LIMIT=%d: want 1 or more", c.MaxTokensLimit)
-	case c.MaxBodyBytes <= 0:
-		return fmt.Errorf("invalid MAX_BODY_BYTES=%d: want a positive size", c.MaxBodyBytes)
-	case c.ShutdownDelay < 0:
-		return fmt.Errorf("invalid SHUTDOWN_DELAY=%s: want a duration of zero or more", c.ShutdownDelay)
-	case c.ShutdownTimeout <= 0:
-		return fmt.Errorf("invalid SHUTDOWN_TIMEOUT=%s: want a positive duration", c.ShutdownTimeout)
 	}
 	if err := c.validateMetricsPort(); err != nil {
 		return err

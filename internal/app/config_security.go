@@ -5,37 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
-// validateSecurity checks the hardening settings and tidies the lists
-// (blank entries dropped, origins lower-cased) so that adapters get
-// values they can use as they are.
+// validateSecurity checks the hardening lists and tidies them (blank
+// entries dropped, origins lower-cased) so that adapters get values they
+// can use as they are; the numbers are checked by validateRanges.
 func (c *Config) validateSecurity() error {
-	switch {
-	case c.RateLimitRPS < 0 || math.IsNaN(c.RateLimitRPS) || math.IsInf(c.RateLimitRPS, 0):
-		return fmt.Errorf("invalid RATE_LIMIT_RPS=%v: want 0 (off) or a positive number", c.RateLimitRPS)
-	case c.RateLimitBurst < 1:
-		return fmt.Errorf("invalid RATE_LIMIT_BURST=%d: want 1 or more", c.RateLimitBurst)
-	case c.RateLimitMaxCallers < 1:
-		return fmt.Errorf("invalid RATE_LIMIT_MAX_CALLERS=%d: want 1 or more", c.RateLimitMaxCallers)
-	case c.MaxConcurrentUpstream < 0:
-		return fmt.Errorf("invalid MAX_CONCURRENT_UPSTREAM=%d: want 0 (unlimited) or more", c.MaxConcurrentUpstream)
-	case c.UpstreamQueueTimeout < 0:
-		return fmt.Errorf("invalid UPSTREAM_QUEUE_TIMEOUT=%s: want a duration of zero or more", c.UpstreamQueueTimeout)
-	case c.ReadHeaderTimeout <= 0:
-		return fmt.Errorf("invalid READ_HEADER_TIMEOUT=%s: want a positive duration", c.ReadHeaderTimeout)
-	case c.ReadTimeout <= 0:
-		return fmt.Errorf("invalid READ_TIMEOUT=%s: want a positive duration", c.ReadTimeout)
-	case c.IdleTimeout <= 0:
-		return fmt.Errorf("invalid IDLE_TIMEOUT=%s: want a positive duration", c.IdleTimeout)
-	case c.MaxHeaderBytes < 4096:
-		return fmt.Errorf("invalid MAX_HEADER_BYTES=%d: want 4096 or more", c.MaxHeaderBytes)
-	}
 	c.TrustedProxies = nonBlank(c.TrustedProxies)
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -73,19 +54,28 @@ func nonBlank(list []string) []string {
 	return out
 }
 
-// loadInboundKeys reads API_KEYS and API_KEYS_FILE once and keeps only
-// their digests. Errors never quote the file's path or contents: the
-// path is a secret setting and the contents are keys.
+// minInboundKeyChars is the shortest inbound key accepted: with the
+// auth throttle at its default, 16 random characters are out of reach of
+// guessing, and anything shorter is more likely a placeholder than a key.
+const minInboundKeyChars = 16
+
+// loadInboundKeys reads API_KEYS and API_KEYS_FILE once and keeps their
+// digests for the adapter, and the keys themselves, with the other
+// secrets, for the log redactor only. Errors never quote the file's path
+// or contents: the path is a secret setting and the contents are keys.
 func (c *Config) loadInboundKeys() error {
-	keys := nonBlank(c.APIKeys)
+	keys, err := listKeys(c.APIKeys)
+	if err != nil {
+		return err
+	}
 	if c.APIKeysFile != "" {
 		raw, err := os.ReadFile(c.APIKeysFile)
 		if err != nil {
 			return fmt.Errorf("invalid API_KEYS_FILE: cannot read it: %v", pathlessError(err))
 		}
-		fromFile := keyLines(string(raw))
-		if len(fromFile) == 0 {
-			return errors.New("invalid API_KEYS_FILE: it holds no keys (one per line; # starts a comment)")
+		fromFile, err := keyLines(string(raw))
+		if err != nil {
+			return err
 		}
 		keys = append(keys, fromFile...)
 	}
@@ -93,16 +83,68 @@ func (c *Config) loadInboundKeys() error {
 	for _, k := range keys {
 		c.inboundKeyDigests = append(c.inboundKeyDigests, sha256.Sum256([]byte(k)))
 	}
+	c.logSecrets = newSecretValues(append(c.secretsToRedact(), keys...))
 	return nil
+}
+
+// listKeys takes API_KEYS' entries. A value of separators only, such as
+// ",", must not pass for "no keys", which turns authentication off.
+func listKeys(entries []string) ([]string, error) {
+	var keys []string
+	for i, k := range entries {
+		if k = strings.TrimSpace(k); k == "" {
+			continue // a stray comma between keys is harmless
+		}
+		if utf8.RuneCountInString(k) < minInboundKeyChars {
+			return nil, fmt.Errorf("invalid API_KEYS: entry %d is shorter than %d characters", i+1, minInboundKeyChars)
+		}
+		keys = append(keys, k)
+	}
+	if len(entries) > 0 && len(keys) == 0 {
+		return nil, errors.New("invalid API_KEYS: it holds separators but no key; leave it empty to turn authentication off")
+	}
+	return keys, nil
 }
 
 // keyLines takes one key per line, as a mounted Kubernetes Secret holds
 // them; blank lines and # comments are skipped, CRLF is tolerated.
-func keyLines(s string) []string {
+func keyLines(s string) ([]string, error) {
 	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
+	for i, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if utf8.RuneCountInString(line) < minInboundKeyChars {
+			return nil, fmt.Errorf("invalid API_KEYS_FILE: the key on line %d is shorter than %d characters", i+1, minInboundKeyChars)
+		}
+		out = append(out, line)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("invalid API_KEYS_FILE: it holds no keys (one per line; # starts a comment)")
+	}
+	return out, nil
+}
+
+// secretsToRedact are the values of every secret:"true" setting and the
+// credentials of every URL setting, read from the struct so that a
+// secret added later is redacted too.
+func (c *Config) secretsToRedact() []string {
+	v := reflect.ValueOf(c).Elem()
+	var out []string
+	for _, f := range configFields() {
+		var values []string
+		switch x := v.Field(f.index).Interface().(type) {
+		case string:
+			values = []string{x}
+		case []string:
+			values = x
+		}
+		for _, s := range values {
+			if f.secret {
+				out = append(out, strings.TrimSpace(s), s)
+			} else {
+				out = append(out, urlCredentials(s)...)
+			}
 		}
 	}
 	return out

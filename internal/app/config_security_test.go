@@ -46,17 +46,17 @@ func TestSecurityListsAreTidied(t *testing.T) {
 func TestInboundKeysFromListAndFileAreKeptAsDigestsOnly(t *testing.T) {
 	isolate(t)
 	file := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(file, []byte("# rotated 2025-08\r\nkey-from-file-1\r\n\n  key-from-file-2  \n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("# rotated 2025-08\r\nkey-from-file-0001\r\n\n  key-from-file-0002  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("API_KEYS", "key-from-env-1, key-from-env-2,")
+	t.Setenv("API_KEYS", "key-from-env-0001, key-from-env-0002,")
 	t.Setenv("API_KEYS_FILE", file)
 	res, err := load(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want [][sha256.Size]byte
-	for _, k := range []string{"key-from-env-1", "key-from-env-2", "key-from-file-1", "key-from-file-2"} {
+	for _, k := range []string{"key-from-env-0001", "key-from-env-0002", "key-from-file-0001", "key-from-file-0002"} {
 		want = append(want, sha256.Sum256([]byte(k)))
 	}
 	if !slices.Equal(res.Config.inboundKeyDigests, want) {
@@ -91,5 +91,38 @@ func TestUnusableKeysFileStopsStartupWithoutQuotingIt(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "secret-path") {
 			t.Errorf("err = %v, want %q without the path", err, want)
 		}
+	}
+}
+
+func TestShortOrAbsentInboundKeysStopStartupWithoutQuotingThem(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys")
+	writeFile(t, file, "# comment\nfile-key-long-enough-1\n\nshortsecret\n")
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"API_KEYS": "inbound-key-long-enough,shortsecret"}, "invalid API_KEYS: entry 2 is shorter than 16 characters"},
+		{map[string]string{"API_KEYS_FILE": file}, "invalid API_KEYS_FILE: the key on line 4 is shorter than 16 characters"},
+		{map[string]string{"API_KEYS": ","}, "invalid API_KEYS: it holds separators but no key"},
+		{map[string]string{"API_KEYS": " , "}, "invalid API_KEYS: it holds separators but no key"},
+	}
+	for _, tt := range tests {
+		isolate(t)
+		for k, v := range tt.env {
+			t.Setenv(k, v)
+		}
+		_, err := load(t)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "shortsecret") {
+			t.Errorf("%v: err = %v, want %q, never the key", tt.env, err, tt.want)
+		}
+	}
+}
+
+func TestAnEmptyKeyListStillMeansAuthenticationOff(t *testing.T) {
+	isolate(t)
+	t.Setenv("API_KEYS", "")
+	res, err := load(t)
+	if err != nil || len(res.Config.inboundKeyDigests) != 0 {
+		t.Errorf("API_KEYS empty: err %v, %d keys", err, len(res.Config.inboundKeyDigests))
 	}
 }

@@ -14,15 +14,15 @@ import (
 // stop serving. The returned func closes the file, flushing it.
 func openLogger(stdout io.Writer, cfg Config) (zerolog.Logger, func()) {
 	if cfg.LogFile == "" {
-		return newLogger(cfg.LogLevel, cfg.LogFormat, stdout), func() {}
+		return newLogger(cfg.LogLevel, cfg.LogFormat, cfg.logSecrets, stdout), func() {}
 	}
 	f, err := openLogFile(cfg.LogFile)
 	if err != nil {
-		log := newLogger(cfg.LogLevel, cfg.LogFormat, stdout)
+		log := newLogger(cfg.LogLevel, cfg.LogFormat, cfg.logSecrets, stdout)
 		log.Error().Err(err).Str("log_file", cfg.LogFile).Msg("cannot open the log file; logging to stdout only")
 		return log, func() {}
 	}
-	return newLogger(cfg.LogLevel, cfg.LogFormat, stdout, f), func() { _ = f.Close() }
+	return newLogger(cfg.LogLevel, cfg.LogFormat, cfg.logSecrets, stdout, f), func() { _ = f.Close() }
 }
 
 // openLogFile appends to path, creating its directory as the reference does.

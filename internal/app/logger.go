@@ -13,9 +13,9 @@ import (
 var zerologGlobals sync.Once
 
 // newLogger builds the process logger writing every line to each of
-// outs. Field names follow the reference's JSON example: ts, level, msg,
-// with its upper-case level names.
-func newLogger(level, format string, outs ...io.Writer) zerolog.Logger {
+// outs, with secrets redacted. Field names follow the reference's JSON
+// example: ts, level, msg, with its upper-case level names.
+func newLogger(level, format string, secrets *secretValues, outs ...io.Writer) zerolog.Logger {
 	zerologGlobals.Do(func() {
 		zerolog.TimestampFieldName = "ts"
 		zerolog.MessageFieldName = "msg"
@@ -30,9 +30,12 @@ func newLogger(level, format string, outs ...io.Writer) zerolog.Logger {
 		w = zerolog.MultiLevelWriter(outs...) // one failing output does not silence the others
 	}
 	if f, _ := parseFormat(format); f == "text" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true}
+		// Client text reaches the message ("GET <path> 404") as well as
+		// the fields, and the writer's defaults print messages raw.
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true,
+			FormatMessage: textMessage, FormatFieldValue: textValue, FormatErrFieldValue: textValue}
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	return zerolog.New(scrubWriter{out: w, secrets: secrets}).Level(lvl).With().Timestamp().Logger()
 }
 
 // pythonLevelName writes levels as the reference's logging module does.

@@ -114,6 +114,8 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
+			// Throttled addresses share the rate limiter's memory bound.
+			AuthThrottle: httpadapter.AuthThrottle{FailuresPerMinute: cfg.AuthFailuresPerMinute, MaxAddrs: cfg.RateLimitMaxCallers},
 		},
 	}), nil
 }

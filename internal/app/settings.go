@@ -90,10 +90,14 @@ func settingsOf(cfg Config, inEnv map[string]bool, file map[string]string) []Set
 	return out
 }
 
-// display shows a value as an operator would type it.
+// display shows a value as an operator would type it, URLs masked.
 func display(v any) string {
 	if list, ok := v.([]string); ok {
-		return strings.Join(list, ",")
+		shown := make([]string, len(list))
+		for i, s := range list {
+			shown[i] = maskURL(s)
+		}
+		return strings.Join(shown, ",")
 	}
-	return fmt.Sprint(v)
+	return maskURL(fmt.Sprint(v))
 }

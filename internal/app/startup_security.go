@@ -7,6 +7,9 @@ import "github.com/rs/zerolog"
 func logSecurity(log zerolog.Logger, cfg Config) {
 	if n := len(cfg.inboundKeyDigests); n > 0 {
 		log.Info().Int("keys", n).Msg("inbound authentication is on: an API key is required on every route but /, /api, /api/, probes, metrics and the OpenAPI document")
+		if cfg.AuthFailuresPerMinute == 0 {
+			log.Warn().Msg("AUTH_FAILURES_PER_MINUTE is 0: wrong API keys are never throttled, so keys can be guessed at full speed")
+		}
 	} else {
 		log.Warn().Msg("inbound authentication is OFF: API_KEYS and API_KEYS_FILE are empty, so anyone who can reach the service can spend the quota")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -39,11 +40,25 @@ func (k *keyring) match(presented string) ([sha256.Size]byte, bool) {
 	return d, found == 1
 }
 
-// authenticate answers 401 itself when the caller has no valid key. A
-// caller is named in logs by a digest prefix: enough to tell clients
-// apart, useless for recovering the key.
-func authenticate(c *gin.Context, k *keyring) ([sha256.Size]byte, bool) {
+// authenticate answers 401 itself when the caller has no valid key, and
+// 429 when its address is locked out by the throttle t (nil for none),
+// before its key is compared. A caller is named in logs by a digest
+// prefix: enough to tell clients apart, useless for recovering the key.
+func authenticate(c *gin.Context, k *keyring, t *authThrottle, addr string) ([sha256.Size]byte, bool) {
 	key, sent := presentedKey(c.Request.Header)
+	var tk ticket
+	if t != nil {
+		var wait time.Duration
+		var first bool
+		if tk, wait, first = t.admit(addr, sent); wait > 0 {
+			if first {
+				zerolog.Ctx(c.Request.Context()).Warn().Str("client_ip", addr).Dur("retry_after", wait).
+					Msg("too many wrong API keys from one address; refusing it until its minute is over")
+			}
+			writeError(c, errAuthThrottled(wait))
+			return [sha256.Size]byte{}, false
+		}
+	}
 	if !sent {
 		c.Header("WWW-Authenticate", authChallenge)
 		writeError(c, errKeyMissing)
@@ -53,7 +68,10 @@ func authenticate(c *gin.Context, k *keyring) ([sha256.Size]byte, bool) {
 	if !ok {
 		c.Header("WWW-Authenticate", authChallenge+`, error="invalid_token"`)
 		writeError(c, errKeyInvalid)
-		return [sha256.Size]byte{}, false
+		return [sha256.Size]byte{}, false // the attempt stays counted
+	}
+	if t != nil {
+		t.forgive(tk)
 	}
 	id := callerID(digest)
 	c.Set(callerKey, id)

@@ -2,6 +2,7 @@ package http
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ func (c *fakeClock) Now() time.Time { return c.now }
 func (l *callerLimits) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.recent.Len()
+	return l.buckets.len()
 }
 
 func TestCallerLimitsForgetFullBucketsOnly(t *testing.T) {
@@ -66,5 +67,30 @@ func TestCallerLimitsRetryAfterIsTheTimeToOneToken(t *testing.T) {
 	ok, wait := l.allow("a")
 	if ok || wait != 250*time.Millisecond {
 		t.Errorf("allow = %v, %v; want refused for 250ms", ok, wait)
+	}
+}
+
+// burst/rps of a tiny rate does not fit a Duration; converted as it was,
+// it wrapped negative, every bucket looked idle and every request passed.
+func TestCallerLimitsATinyRateStillLimits(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	l := newCallerLimits(RateLimit{RPS: 1e-10, Burst: 10, MaxCallers: 10, Now: clk.Now})
+	for range 10 {
+		l.allow("a")
+	}
+	if ok, _ := l.allow("a"); ok {
+		t.Error("the eleventh request passed a burst of 10 that refills every 3000 years")
+	}
+}
+
+func TestSaturatingSeconds(t *testing.T) {
+	never := time.Duration(math.MaxInt64)
+	for _, tt := range []struct {
+		s    float64
+		want time.Duration
+	}{{2.5, 2500 * time.Millisecond}, {9.2e9, 9.2e18}, {1e11, never}, {math.Inf(1), never}, {math.NaN(), never}} {
+		if got := saturatingSeconds(tt.s); got != tt.want {
+			t.Errorf("saturatingSeconds(%g) = %v, want %v", tt.s, got, tt.want)
+		}
 	}
 }

@@ -15,6 +15,9 @@ type Security struct {
 	// adapter never holds a key itself. None means authentication is off.
 	KeyDigests [][sha256.Size]byte
 	RateLimit  RateLimit
+	// AuthThrottle locks out addresses that send too many wrong keys;
+	// it applies only when keys are on.
+	AuthThrottle AuthThrottle
 	// CORSOrigins are the browser origins allowed to call; "*" allows
 	// any. None means no CORS headers at all.
 	CORSOrigins []string
@@ -42,31 +45,37 @@ func guards(sec Security) []gin.HandlerFunc {
 		hs = append(hs, corsPolicy(sec.CORSOrigins))
 	}
 	var auth *keyring
+	var throttle *authThrottle
 	if len(sec.KeyDigests) > 0 {
 		auth = &keyring{digests: sec.KeyDigests}
+		if sec.AuthThrottle.FailuresPerMinute > 0 {
+			throttle = newAuthThrottle(sec.AuthThrottle)
+		}
 	}
 	var limits *callerLimits
 	if sec.RateLimit.RPS > 0 {
 		limits = newCallerLimits(sec.RateLimit)
 	}
 	if auth != nil || limits != nil {
-		hs = append(hs, guard(auth, limits))
+		hs = append(hs, guard(auth, throttle, limits))
 	}
 	return hs
 }
 
-// guard checks the caller's key, then its rate, on every path that is
-// not open. Open is a short allowlist, so a route added later is
-// protected unless someone decides otherwise.
-func guard(auth *keyring, limits *callerLimits) gin.HandlerFunc {
+// guard checks the caller's address against the auth throttle, then its
+// key, then its rate, on every path that is not open. Open is a short
+// allowlist, so a route added later is protected unless someone decides
+// otherwise.
+func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if isOpenPath(c.Request.URL.Path) {
 			c.Next()
 			return
 		}
-		bucket := "ip:" + c.ClientIP()
+		addr := c.ClientIP()
+		bucket := "ip:" + addr
 		if auth != nil {
-			digest, ok := authenticate(c, auth)
+			digest, ok := authenticate(c, auth, throttle, addr)
 			if !ok {
 				return
 			}

@@ -184,6 +184,47 @@ func TestRateLimitPerKeyWithRetryAfter(t *testing.T) {
 	}
 }
 
+func TestWrongKeysLockTheAddressOutForTheRestOfItsMinute(t *testing.T) {
+	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	h, svc, logs := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA),
+		AuthThrottle: httpadapter.AuthThrottle{FailuresPerMinute: 2, MaxAddrs: 100, Now: clk.Now}})
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
+	post := func(addr, key string) *httptest.ResponseRecorder {
+		return doFrom(h, addr, "POST", "/api/completions", `{"prompt":"x"}`, "X-API-Key", key)
+	}
+	if post("10.0.0.1:1", keyA).Code != 200 {
+		t.Fatal("a right key first")
+	}
+	for range 2 {
+		if rec := post("10.0.0.1:1", "guess-0123456789"); rec.Code != 401 {
+			t.Fatalf("a wrong key within the limit: %d", rec.Code)
+		}
+	}
+	clk.now = clk.now.Add(15 * time.Second)
+	rec := post("10.0.0.1:2", keyA)
+	assertError(t, rec, 429, "Too many wrong API keys")
+	if got := rec.Header().Get("Retry-After"); got != "45" {
+		t.Errorf("Retry-After = %q, want the 45 s left of the minute", got)
+	}
+	if rec := doFrom(h, "10.0.0.1:3", "GET", "/v1/models", ""); rec.Code != 429 ||
+		!strings.Contains(rec.Body.String(), `"type":"rate_limit_error"`) || !strings.Contains(rec.Body.String(), `"code":"too_many_auth_failures"`) {
+		t.Errorf("/v1 without a key from the locked address = %d %s, want 429 in OpenAI's shape", rec.Code, rec.Body)
+	}
+	if rec := post("10.0.0.2:1", keyA); rec.Code != 200 {
+		t.Errorf("another address is locked out too: %d", rec.Code)
+	}
+	if rec := doFrom(h, "10.0.0.1:4", "GET", "/healthz", ""); rec.Code != 200 {
+		t.Errorf("open routes are never throttled: %d", rec.Code)
+	}
+	clk.now = clk.now.Add(45 * time.Second)
+	if rec := post("10.0.0.1:5", keyA); rec.Code != 200 {
+		t.Errorf("once the minute is over: %d", rec.Code)
+	}
+	if n := strings.Count(logs.String(), "too many wrong API keys from one address"); n != 1 {
+		t.Errorf("%d lockout warnings, want one per address and window:\n%s", n, logs)
+	}
+}
+
 func TestRateLimitPerClientIPWithoutKeys(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	h, svc, _ := newGuarded(t, httpadapter.Security{RateLimit: httpadapter.RateLimit{RPS: 1, Burst: 1, MaxCallers: 100, Now: clk.Now}})
