@@ -12,6 +12,7 @@ import (
 )
 
 func main() {
+	app.SetGlobals()
 	if err := app.Run(drainOnSignal(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "aoai-api:", err)
 		os.Exit(1)

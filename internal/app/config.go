@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -100,23 +101,13 @@ type Resolved struct {
 	EnvFile  string    // the .env file read; "" when none was found
 }
 
-// LoadProcessConfig resolves the settings of this process, searching for
-// .env from the working directory.
-func LoadProcessConfig() (Resolved, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return Resolved{}, fmt.Errorf("working directory: %w", err)
-	}
-	return LoadConfig(dir, os.Setenv)
-}
-
-// LoadConfig resolves each key from the exported environment, then the
+// LoadConfig resolves each key from the process environment, then the
 // .env file found from dir, then Config's defaults, and rejects values
-// the service cannot run with in one line naming the variable. envconfig
-// reads only the process environment, so file values the environment
-// lacks are exported through setenv first; tests pass t.Setenv so that
-// nothing outlives them.
-func LoadConfig(dir string, setenv func(key, value string) error) (Resolved, error) {
+// the service cannot run with in one line naming the variable. It writes
+// nothing: envconfig reads the environment and the defaults, and the
+// file's values are decoded into the fields the environment left alone,
+// by envconfig's own rules (decodeSetting).
+func LoadConfig(dir string) (Resolved, error) {
 	path, err := findEnvFile(dir)
 	if err != nil {
 		return Resolved{}, err
@@ -127,25 +118,25 @@ func LoadConfig(dir string, setenv func(key, value string) error) (Resolved, err
 			return Resolved{}, err
 		}
 	}
-	inEnv := make(map[string]bool)
-	for _, f := range configFields() {
-		_, inEnv[f.key] = os.LookupEnv(f.key) // the snapshot before the file lands
-	}
-	for k, v := range file {
-		if _, ok := os.LookupEnv(k); ok {
-			continue // exported values win
-		}
-		if err := setenv(k, v); err != nil {
-			return Resolved{}, fmt.Errorf("env file %s: cannot export %q: %w", path, k, err)
-		}
-	}
 	var cfg Config
 	if err := envconfig.Process("", &cfg); err != nil {
 		var pe *envconfig.ParseError
 		if errors.As(err, &pe) {
-			return Resolved{}, fmt.Errorf("invalid %s=%q: want a %s", pe.KeyName, pe.Value, typeHint(pe.TypeName))
+			return Resolved{}, invalidValue(pe.KeyName, pe.Value, pe.TypeName)
 		}
 		return Resolved{}, err
+	}
+	inEnv := make(map[string]bool)
+	v := reflect.ValueOf(&cfg).Elem()
+	for _, f := range configFields() {
+		_, inEnv[f.key] = os.LookupEnv(f.key)
+		raw, inFile := file[f.key]
+		if inEnv[f.key] || !inFile {
+			continue // exported values win; the default stays where neither has the key
+		}
+		if err := decodeSetting(v.Field(f.index), raw); err != nil {
+			return Resolved{}, invalidValue(f.key, raw, typeName(v.Field(f.index).Type()))
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		return Resolved{}, err
@@ -154,6 +145,10 @@ func LoadConfig(dir string, setenv func(key, value string) error) (Resolved, err
 		return Resolved{}, err
 	}
 	return Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path}, nil
+}
+
+func invalidValue(key, value, typeName string) error {
+	return fmt.Errorf("invalid %s=%q: want a %s", key, value, typeHint(typeName))
 }
 
 func typeHint(typeName string) string {

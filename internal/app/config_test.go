@@ -24,8 +24,7 @@ func unsetenv(t *testing.T, key string) {
 	_ = os.Unsetenv(key)
 }
 
-// load resolves the config as Run does, from a fresh empty directory and
-// exporting file values through t.Setenv so none outlive the test.
+// load resolves the config as Run does, from a fresh empty directory.
 func load(t *testing.T) (Resolved, error) {
 	t.Helper()
 	return loadFrom(t, t.TempDir())
@@ -33,10 +32,7 @@ func load(t *testing.T) (Resolved, error) {
 
 func loadFrom(t *testing.T, dir string) (Resolved, error) {
 	t.Helper()
-	return LoadConfig(dir, func(k, v string) error {
-		t.Setenv(k, v)
-		return nil
-	})
+	return LoadConfig(dir)
 }
 
 func TestLoadConfigDefaults(t *testing.T) {

@@ -4,26 +4,30 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 )
 
-var zerologGlobals sync.Once
+// SetGlobals makes the process-wide settings of the libraries the
+// service uses: zerolog's field names, which follow the reference's JSON
+// example (ts, level, msg, its upper-case level names), and Gin's release
+// mode. main calls it once before Run, so that no constructor writes a
+// global behind its caller's back.
+func SetGlobals() {
+	zerolog.TimestampFieldName = "ts"
+	zerolog.MessageFieldName = "msg"
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.LevelFieldMarshalFunc = pythonLevelName
+	gin.SetMode(gin.ReleaseMode)
+}
 
 // newLogger builds the process logger writing every line to each of
-// outs, with secrets redacted. Field names follow the reference's JSON
-// example: ts, level, msg, with its upper-case level names.
+// outs, with secrets redacted.
 func newLogger(level, format string, secrets *secretValues, outs ...io.Writer) zerolog.Logger {
-	zerologGlobals.Do(func() {
-		zerolog.TimestampFieldName = "ts"
-		zerolog.MessageFieldName = "msg"
-		zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
-		zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
-		zerolog.DurationFieldUnit = time.Millisecond
-		zerolog.LevelFieldMarshalFunc = pythonLevelName
-	})
 	lvl, _ := parseLevel(level) // validated with the config
 	w := outs[0]
 	if len(outs) > 1 {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,11 @@ import (
 // Run is the composition root: the only place that names concrete
 // adapters. It serves until ctx is cancelled, then drains.
 func Run(ctx context.Context, stdout io.Writer) error {
-	res, err := LoadProcessConfig()
+	dir, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("working directory: %w", err)
+	}
+	res, err := LoadConfig(dir)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

@@ -19,7 +19,6 @@ import (
 // FuzzDecodeJSON feeds any body to the one decoder and to the request
 // checks behind it. Seeds: testdata/fuzz/FuzzDecodeJSON.
 func FuzzDecodeJSON(f *testing.F) {
-	gin.SetMode(gin.ReleaseMode)
 	limits := domain.ChatLimits{MaxChars: 16000, MaxMessages: 50, MaxTokensLimit: 4096}
 	models := map[string]bool{"m": true}
 	f.Fuzz(func(t *testing.T, body []byte) {

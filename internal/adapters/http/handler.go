@@ -46,7 +46,6 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 30 * time.Second
 	}
-	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.RedirectTrailingSlash = false // no route answers with a redirect
 	e.RedirectFixedPath = false
