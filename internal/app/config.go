@@ -54,6 +54,15 @@ type Config struct {
 	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`    // then wait this long for in-flight requests and streams
 	MetricsPort          string        `envconfig:"METRICS_PORT"`                      // empty: /metrics on PORT; else its own listener
 
+	// Backend pools; docs/pools.md explains them.
+	LLMConfigFile          string        `envconfig:"LLM_CONFIG_FILE"`                       // the models and their backends; empty = one backend from the settings above
+	UpstreamAttemptTimeout time.Duration `envconfig:"UPSTREAM_ATTEMPT_TIMEOUT" default:"0s"` // one attempt's wait for response headers; 0 = none
+	BackendCooldown        time.Duration `envconfig:"BACKEND_COOLDOWN" default:"5s"`         // a throttle that names no wait
+	BackendCooldownMax     time.Duration `envconfig:"BACKEND_COOLDOWN_MAX" default:"60s"`
+	BackendEjectFailures   int           `envconfig:"BACKEND_EJECT_FAILURES" default:"5"`
+	BackendEjectBase       time.Duration `envconfig:"BACKEND_EJECT_BASE" default:"10s"`
+	BackendEjectMax        time.Duration `envconfig:"BACKEND_EJECT_MAX" default:"5m"`
+
 	// Hardening; config_security.go validates these and README's
 	// Security section explains them.
 	APIKeys               []string      `envconfig:"API_KEYS" secret:"true"`      // inbound keys, comma-separated
@@ -99,6 +108,10 @@ type Resolved struct {
 	Config   Config
 	Settings []Setting // one per Config field, in declaration order
 	EnvFile  string    // the .env file read; "" when none was found
+	Models   []llmModel
+	// lookup reads a variable as the settings are read: the environment,
+	// then the .env file. api_key_env names are resolved through it.
+	lookup func(string) (string, bool)
 }
 
 // LoadConfig resolves each key from the process environment, then the
@@ -144,7 +157,37 @@ func LoadConfig(dir string) (Resolved, error) {
 	if err := cfg.loadInboundKeys(); err != nil {
 		return Resolved{}, err
 	}
-	return Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path}, nil
+	res := Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path, lookup: func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		v, ok := file[k]
+		return v, ok
+	}}
+	if res.Models, err = res.readModels(); err != nil {
+		return Resolved{}, err
+	}
+	return res, nil
+}
+
+// readModels reads LLM_CONFIG_FILE, or defines the one model of the
+// single-backend settings, and teaches the logger every backend key.
+func (res Resolved) readModels() ([]llmModel, error) {
+	if res.Config.LLMConfigFile == "" {
+		return envModels(res.Config), nil
+	}
+	f, err := readLLMFile(res.Config.LLMConfigFile, res.lookup)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, m := range f.Models {
+		for _, b := range m.Backends {
+			keys = append(keys, b.apiKey)
+		}
+	}
+	res.Config.logSecrets.add(keys...)
+	return f.Models, nil
 }
 
 func invalidValue(key, value, typeName string) error {

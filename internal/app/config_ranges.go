@@ -46,6 +46,12 @@ var settingRanges = map[string]numRange{
 	"READ_TIMEOUT":              {min: "1ms", max: "1h"},
 	"IDLE_TIMEOUT":              {min: "1ms", max: "24h"},
 	"MAX_HEADER_BYTES":          {min: "4096", max: "16777216"},
+	"UPSTREAM_ATTEMPT_TIMEOUT":  {min: "1ms", max: "1h", zeroOff: true},
+	"BACKEND_COOLDOWN":          {min: "1ms", max: "1h"},
+	"BACKEND_COOLDOWN_MAX":      {min: "1ms", max: "24h"},
+	"BACKEND_EJECT_FAILURES":    {min: "1", max: "1000"},
+	"BACKEND_EJECT_BASE":        {min: "1ms", max: "1h"},
+	"BACKEND_EJECT_MAX":         {min: "1ms", max: "24h"},
 }
 
 var durationType = reflect.TypeFor[time.Duration]()

@@ -25,7 +25,7 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h, err := newHandler(cfg, nil, zerolog.Nop(), http.DefaultClient, operations{metrics: m})
+	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.Nop(), http.DefaultClient, operations{metrics: m})
 	if err != nil {
 		f.Fatal(err)
 	}

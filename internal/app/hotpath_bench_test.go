@@ -41,7 +41,8 @@ func BenchmarkCompletionsHotPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := newHandler(benchConfig(), nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}}, operations{metrics: m})
+	cfg := benchConfig()
+	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}}, operations{metrics: m})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,6 +21,8 @@ type llmFile struct {
 type llmModel struct {
 	Name     string       `yaml:"name"`
 	Backends []llmBackend `yaml:"backends"`
+
+	aliases []string // more names for it: OPENAI_COMPAT_MODELS, without a file
 }
 
 type llmBackend struct {
@@ -37,6 +39,10 @@ type llmBackend struct {
 	Weight     *int   `yaml:"weight"`
 
 	apiKey string // resolved from APIKeyEnv; a secret, never shown
+	// missing names the settings an environment-defined backend lacks,
+	// and missingWhat says so; a file's backends are complete or refused.
+	missing     []string
+	missingWhat string
 }
 
 // Bounds of a backend's routing numbers, as the docs state them.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -26,26 +27,37 @@ const minRedactBytes = 8
 // secretValues are the values no log line may carry, each in the forms
 // it can take there: as zerolog escapes it inside a JSON string, and as
 // it is, longest first so a secret holding another is hidden whole.
+// A reload of LLM_CONFIG_FILE may add backend keys while lines are being
+// written, so the patterns are swapped whole, never edited in place.
 type secretValues struct {
-	patterns [][]byte
+	values   []string
+	patterns atomic.Pointer[[][]byte]
 }
 
 func newSecretValues(values []string) *secretValues {
-	seen := map[string]bool{}
 	s := &secretValues{}
-	for _, v := range values {
+	s.add(values...)
+	return s
+}
+
+// add learns more secrets. Only the config loader calls it, one at a time.
+func (s *secretValues) add(values ...string) {
+	s.values = append(s.values, values...)
+	seen := map[string]bool{}
+	var patterns [][]byte
+	for _, v := range s.values {
 		if len(v) < minRedactBytes {
 			continue
 		}
 		for _, form := range []string{jsonForm(v), v} {
 			if !seen[form] {
 				seen[form] = true
-				s.patterns = append(s.patterns, []byte(form))
+				patterns = append(patterns, []byte(form))
 			}
 		}
 	}
-	slices.SortFunc(s.patterns, func(a, b []byte) int { return len(b) - len(a) })
-	return s
+	slices.SortFunc(patterns, func(a, b []byte) int { return len(b) - len(a) })
+	s.patterns.Store(&patterns)
 }
 
 // jsonForm is v as zerolog writes it inside a string, whatever its rules.
@@ -67,7 +79,7 @@ func (s *secretValues) redact(p []byte) []byte {
 	if s == nil {
 		return p
 	}
-	for _, pat := range s.patterns {
+	for _, pat := range *s.patterns.Load() {
 		if bytes.Contains(p, pat) {
 			p = bytes.ReplaceAll(p, pat, redactedMark) // a copy: zerolog reuses its buffer
 		}

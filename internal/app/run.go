@@ -2,30 +2,24 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/aoai-api/aoai-api/api"
 	"github.com/aoai-api/aoai-api/internal/adapters/admission"
-	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
-	"github.com/aoai-api/aoai-api/internal/adapters/fake"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
-	"github.com/aoai-api/aoai-api/internal/adapters/openai"
+	"github.com/aoai-api/aoai-api/internal/adapters/pool"
 	"github.com/aoai-api/aoai-api/internal/app/completion"
 	"github.com/aoai-api/aoai-api/internal/domain"
-	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
 // Run is the composition root: the only place that names concrete
@@ -56,7 +50,7 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	} else {
 		others = append(others, listener{name: "metrics listening", addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), h: metricsOnly(scrape)})
 	}
-	h, err := newHandler(cfg, res.Settings, log, llmhttp.NewHTTPClient(), ops)
+	h, err := newHandler(res, log, llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), ops)
 	if err != nil {
 		return err
 	}
@@ -89,17 +83,20 @@ func metricsOnly(scrape http.Handler) http.Handler {
 	return mux
 }
 
-// newHandler wires adapters and use case; upstream is the shared client
-// and settings are what the config diagnostics report. The contract is
-// converted to JSON here, once, rather than per request.
-func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *http.Client, ops operations) (http.Handler, error) {
+// newHandler wires adapters and use case; upstream is the shared client.
+// The contract is converted to JSON here, once, rather than per request.
+func newHandler(res Resolved, log zerolog.Logger, upstream *http.Client, ops operations) (http.Handler, error) {
+	cfg := res.Config
 	docJSON, err := api.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
-	model := newChatModel(cfg, upstream, llmhttp.WithObserver(ops.metrics.Upstream(cfg.LLMProvider)))
-	// The gate sits on the driven port, so every route that reaches the
-	// model, streams included, shares one bound on concurrent calls.
+	bs := &backends{cfg: cfg, client: upstream, metrics: ops.metrics}
+	models, problems := bs.poolModels(res.Models)
+	model := pool.New(models, cfg.poolOptions(ops.metrics, log))
+	// The gate wraps the pool, on the driven port, so every route that
+	// reaches a model, streams included, shares one bound on concurrent
+	// requests, each holding one slot however many backends it tries.
 	gated := admission.Limit(model, cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout)
 	svc := completion.New(ops.metrics.CountModel(gated), completion.Options{
 		SystemPrompt: cfg.SystemPrompt, Limits: cfg.chatLimits(), LogText: cfg.LogPrompts,
@@ -108,11 +105,11 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		KeepAlive:    cfg.StreamKeepAlive,
-		Settings:     configInfo(settings),
-		Models:       compatModels(cfg),
+		Settings:     configInfo(res.Settings),
+		Models:       model.Models(),
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
-		Readiness:    readiness(cfg, model),
+		Readiness:    readiness(cfg, problems),
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
@@ -125,20 +122,17 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 	}), nil
 }
 
-// readiness is decided once: settings do not change while the process
-// runs. It names missing keys, never values.
-func readiness(cfg Config, model ports.ChatModel) httpadapter.Readiness {
+// readiness is decided from what building the backends found: settings
+// that are missing, or a credential that cannot be made. It names
+// missing keys, never values.
+func readiness(cfg Config, problems []*domain.Error) httpadapter.Readiness {
 	r := httpadapter.Readiness{Provider: cfg.LLMProvider, Auth: authMode(cfg)}
-	if what, missing := cfg.missing(); len(missing) > 0 {
+	if what, missing := cfg.missing(); cfg.LLMConfigFile == "" && len(missing) > 0 {
 		r.Problem, r.Missing = what, missing
 		return r
 	}
-	if u, ok := model.(unconfigured); ok {
-		r.Problem = "the model adapter could not be built"
-		var de *domain.Error
-		if errors.As(u.err, &de) {
-			r.Problem = de.Msg
-		}
+	if len(problems) > 0 {
+		r.Problem = problems[0].Msg
 	}
 	return r
 }
@@ -167,76 +161,4 @@ func configInfo(settings []Setting) []httpadapter.Setting {
 		out = append(out, hs)
 	}
 	return out
-}
-
-// newChatModel picks the driven adapter named by LLM_PROVIDER. Missing
-// settings do not stop the service: every call then answers with a
-// misconfiguration error naming them, as the reference does.
-func newChatModel(cfg Config, client *http.Client, opts ...llmhttp.Option) ports.ChatModel {
-	if cfg.LLMProvider == ProviderFake {
-		return fake.Model{Delay: cfg.FakeStreamDelay}
-	}
-	if what, missing := cfg.missing(); len(missing) > 0 {
-		return unconfigured{domain.Misconfigured(what + ": missing " + strings.Join(missing, ", "))}
-	}
-	retry := llmhttp.Policy{MaxRetries: cfg.UpstreamMaxRetries, MaxRetryWait: cfg.UpstreamMaxRetryWait}
-	if cfg.LLMProvider == ProviderOpenAI {
-		return openai.New(openai.Config{
-			BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.OpenAIModel,
-			Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, MaxEventBytes: cfg.UpstreamMaxEventSize, Retry: retry,
-		}, client, opts...)
-	}
-	azCfg := azureopenai.Config{
-		Endpoint: cfg.AzureEndpoint, Deployment: cfg.AzureDeployment, APIVersion: cfg.AzureAPIVersion,
-		Timeout: cfg.UpstreamTimeout, IdleTimeout: cfg.StreamIdleTimeout, MaxEventBytes: cfg.UpstreamMaxEventSize, Retry: retry,
-	}
-	if cfg.AzureAuth == AuthEntra {
-		// The default chain: workload identity on Kubernetes, managed
-		// identity, environment, then the Azure CLI. Nothing is fetched yet.
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			return unconfigured{&domain.Error{Kind: domain.KindMisconfigured, Msg: "Microsoft Entra ID credential unavailable", Err: err}}
-		}
-		azCfg.Credential = cred
-	} else {
-		azCfg.APIKey = cfg.azureKey()
-	}
-	return azureopenai.New(azCfg, client, opts...)
-}
-
-// compatModels is what the OpenAI-compatible surface accepts as
-// "model": OPENAI_COMPAT_MODELS, else the one model this service serves.
-func compatModels(cfg Config) []string {
-	var out []string
-	for _, m := range cfg.OpenAICompatModels {
-		if m = strings.TrimSpace(m); m != "" {
-			out = append(out, m)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	switch cfg.LLMProvider {
-	case ProviderFake:
-		return []string{fake.ModelName}
-	case ProviderOpenAI:
-		out = []string{cfg.OpenAIModel}
-	default:
-		out = []string{cfg.AzureDeployment}
-	}
-	if out[0] == "" {
-		return nil // nothing configured yet: every model is unknown
-	}
-	return out
-}
-
-// unconfigured stands in for a model that cannot be built.
-type unconfigured struct{ err error }
-
-func (u unconfigured) Chat(context.Context, ports.Conversation) (domain.Answer, error) {
-	return domain.Answer{}, u.err
-}
-
-func (u unconfigured) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
-	return nil, u.err
 }

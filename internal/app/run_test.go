@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 )
 
 func TestReadinessNamesProviderAuthAndMissingKeys(t *testing.T) {
@@ -24,7 +26,9 @@ func TestReadinessNamesProviderAuthAndMissingKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := readiness(tt.cfg, newChatModel(tt.cfg, http.DefaultClient))
+			bs := &backends{cfg: tt.cfg, client: http.DefaultClient, metrics: mustMetrics(t)}
+			_, problems := bs.poolModels(envModels(tt.cfg))
+			r := readiness(tt.cfg, problems)
 			if r.Provider != tt.cfg.LLMProvider || r.Auth != tt.auth {
 				t.Errorf("provider, auth = %q, %q; want %q, %q", r.Provider, r.Auth, tt.cfg.LLMProvider, tt.auth)
 			}
@@ -33,4 +37,13 @@ func TestReadinessNamesProviderAuthAndMissingKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustMetrics(t *testing.T) *metrics.Metrics {
+	t.Helper()
+	m, _, err := newMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -28,11 +28,10 @@ type Config struct {
 	APIKey      string                 // used when Credential is nil
 	Credential  azcore.TokenCredential // Entra ID; replaces the key
 	Now         func() time.Time       // token expiry clock; nil means time.Now
-	Timeout     time.Duration          // whole call, retries included; for a stream, up to its first choice
+	Timeout     time.Duration          // one attempt; for a stream, up to its first choice
 	IdleTimeout time.Duration          // longest gap between stream events
 	// MaxEventBytes bounds one stream event's data; 0 is llmhttp's default.
 	MaxEventBytes int
-	Retry         llmhttp.Policy
 }
 
 // Client calls one deployment. It is safe for concurrent use.
@@ -59,7 +58,7 @@ func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
 		RequestIDHeaders: []string{"apim-request-id", "x-request-id"},
 		Filtered:         contentFilterCategories,
 	}
-	return Client{llmhttp.NewChatClient(llmhttp.New(hc, cfg.Retry, target, opts...), ep)}
+	return Client{llmhttp.NewChatClient(llmhttp.New(hc, target, opts...), ep)}
 }
 
 // authorizer sends exactly one credential, as the spec's security

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
-	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -245,53 +244,24 @@ func TestChatTimeoutBoundsTheCall(t *testing.T) {
 	}
 }
 
-func newRetryingClient(t *testing.T, h http.HandlerFunc) (azureopenai.Client, *[]time.Duration) {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	var waits []time.Duration
-	now := time.Now()
-	clock := func() time.Time { return now }
-	sleep := func(ctx context.Context, d time.Duration) error {
-		waits = append(waits, d)
-		now = now.Add(d)
-		return ctx.Err()
-	}
-	c := azureopenai.New(azureopenai.Config{
-		Endpoint: srv.URL, APIKey: "test-key", Deployment: "d", APIVersion: "2024-10-21", Timeout: time.Minute,
-		Retry: llmhttp.Policy{MaxRetries: 3, MaxRetryWait: 30 * time.Second},
-	}, srv.Client(), llmhttp.WithClock(clock, sleep))
-	return c, &waits
-}
-
-func TestChatRetriesTransientFailureThenSucceeds(t *testing.T) {
-	var calls atomic.Int32
-	c, waits := newRetryingClient(t, func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			w.Header().Set("retry-after-ms", "250")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		_, _ = io.WriteString(w, okBody)
-	})
-	res, err := c.Chat(context.Background(), chatReq())
-	if err != nil || res.Text != "Hello back" {
-		t.Fatalf("res = %+v, err = %v", res, err)
-	}
-	if calls.Load() != 2 || len(*waits) != 1 || (*waits)[0] != 250*time.Millisecond {
-		t.Errorf("calls = %d, waits = %v", calls.Load(), *waits)
-	}
-}
-
-func TestChatDoesNotRetryMalformedSuccess(t *testing.T) {
-	for _, body := range []string{``, `{"choices":[`, `{"choices":[]}`} {
+func TestChatMakesOneAttemptAndSaysWhoseFaultItWas(t *testing.T) {
+	for _, tt := range []struct {
+		body  string
+		code  int
+		fault domain.Fault
+	}{
+		{``, 200, domain.FaultTransient}, {`{"choices":[`, 200, domain.FaultTransient}, {`{"choices":[]}`, 200, domain.FaultTransient},
+		{`{"error":{"code":"429"}}`, 429, domain.FaultThrottle}, {`{"error":{"code":"DeploymentNotFound"}}`, 404, domain.FaultBackend},
+	} {
 		var calls atomic.Int32
-		c, _ := newRetryingClient(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
 			calls.Add(1)
-			_, _ = io.WriteString(w, body)
+			w.WriteHeader(tt.code)
+			_, _ = io.WriteString(w, tt.body)
 		})
-		if _, err := c.Chat(context.Background(), chatReq()); domain.KindOf(err) != domain.KindUpstream || calls.Load() != 1 {
-			t.Errorf("body %q: err = %v, calls = %d; want one call and an upstream error", body, err, calls.Load())
+		_, err := c.Chat(context.Background(), chatReq())
+		if domain.FaultOf(err) != tt.fault || calls.Load() != 1 {
+			t.Errorf("%d %q: err = %v (fault %v), calls = %d; want one call, fault %v", tt.code, tt.body, err, domain.FaultOf(err), calls.Load(), tt.fault)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func TestConformance(t *testing.T) {
 						}
 						upstream.ServeHTTP(w, r)
 					}))
-					client := llmhttp.NewHTTPClient() // the production client, redirect policy included
+					client := llmhttp.NewHTTPClient(0) // the production client, redirect policy included
 					t.Cleanup(func() { client.CloseIdleConnections(); srv.Close() })
 					return azureopenai.New(azureopenai.Config{Endpoint: srv.URL, APIKey: "k", Deployment: "dep",
 						APIVersion: surface.version, Timeout: o.Timeout, IdleTimeout: o.IdleTimeout}, client)

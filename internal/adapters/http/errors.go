@@ -85,8 +85,10 @@ type errorBody struct {
 // recognise is a masked 500; the detail goes to the log only.
 func writeError(c *gin.Context, err error) {
 	f := describeError(c, err)
-	if f.retryAfter > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(f.retryAfter.Seconds()))))
+	if f.retryAfter > 0 || f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
+		// Whole seconds, at least one: a hint in milliseconds, or none,
+		// must still tell a client to wait rather than retry at once.
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(f.retryAfter.Seconds())))))
 	}
 	if f.upstreamRequestID != "" {
 		c.Header(headerUpstreamRequestID, f.upstreamRequestID)

@@ -22,9 +22,9 @@ type Endpoint struct {
 	URL   string
 	Model string // sent in the body when set; Azure's classic URLs name it in the path
 	// Authorize adds credentials to each attempt, so a token refreshed
-	// between retries is used at once.
+	// between attempts is used at once.
 	Authorize     func(ctx context.Context, h http.Header) error
-	Timeout       time.Duration // a whole call, retries included; a stream's wait for its first choice
+	Timeout       time.Duration // one call; a stream's wait for its first choice
 	IdleTimeout   time.Duration // a stream's longest gap between events
 	MaxEventBytes int           // one stream event's data; DefaultMaxEventBytes when 0
 }
@@ -109,12 +109,12 @@ func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, 
 	var w wireResponse
 	if err := json.NewDecoder(body).Decode(&w); err != nil {
 		if !malformed(err) {
-			return domain.Answer{}, c.http.ReadError(ctx, err) // a deadline mid-body is a timeout
+			return domain.Answer{}, c.http.broken(ctx, err, c.http.target.Name+" response was cut short") // a deadline mid-body is a timeout
 		}
-		return domain.Answer{}, domain.Upstream(name+" returned a malformed response", err)
+		return domain.Answer{}, transient(domain.Upstream(name+" returned a malformed response", err))
 	}
 	if len(w.Choices) == 0 {
-		return domain.Answer{}, domain.Upstream(name+" returned no choices", errors.New("empty choices"))
+		return domain.Answer{}, transient(domain.Upstream(name+" returned no choices", errors.New("empty choices")))
 	}
 	ch := w.Choices[0]
 	res := domain.Answer{FinishReason: ch.FinishReason, Model: w.Model}
@@ -131,6 +131,12 @@ func (u *wireUsage) tokens() domain.TokenUsage {
 		return domain.TokenUsage{}
 	}
 	return domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
+}
+
+// transient marks a bad answer as this backend's failure this once.
+func transient(e *domain.Error) *domain.Error {
+	e.Fault = domain.FaultTransient
+	return e
 }
 
 // malformed tells a body that is not the JSON we expect from one that

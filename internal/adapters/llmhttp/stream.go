@@ -36,10 +36,7 @@ type chunk struct {
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *wireUsage `json:"usage"`
-	Error *struct {
-		Code    any    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Error *wireError `json:"error"`
 }
 
 // ChatStream reads an upstream chat stream without holding it whole.
@@ -60,8 +57,8 @@ type ChatStream struct {
 
 var _ ports.ChatStream = (*ChatStream)(nil)
 
-// OpenStream sends with the usual retries and returns as soon as the
-// upstream has answered 2xx, so the caller can start its own stream (and
+// OpenStream makes one attempt and returns as soon as the upstream has
+// answered 2xx, so the caller can start its own stream (and
 // its keep-alives) while the model thinks. Until then a failure is an
 // ordinary error the caller can still answer with a status; after it,
 // failures come from Recv.
@@ -70,8 +67,8 @@ func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*
 	wd := newWatchdog(cancel, c.afterFunc)
 	start := c.now()
 	wd.arm(l.First)
-	// sendCtx carries the deadline for retry arithmetic; the request itself
-	// lives on sctx, which outlives Send.
+	// sendCtx bounds the wait for the answer's headers; the request
+	// itself lives on sctx, which outlives Send.
 	sendCtx, sendCancel := sctx, context.CancelFunc(func() {})
 	if l.First > 0 {
 		sendCtx, sendCancel = context.WithTimeout(sctx, l.First)
@@ -106,7 +103,7 @@ func (s *ChatStream) Recv() (string, error) {
 		}
 	}
 	if !s.chosen {
-		return "", domain.Upstream(s.client.target.Name+" ended the stream without an answer", errors.New("[DONE] before any choice"))
+		return "", s.failed(s.client.target.Name+" ended the stream without an answer", errors.New("[DONE] before any choice"))
 	}
 	return "", io.EOF
 }
@@ -124,11 +121,10 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	}
 	var ch chunk
 	if err := json.Unmarshal(ev.Data, &ch); err != nil {
-		return chunk{}, domain.Upstream(s.client.target.Name+" sent a malformed stream event", err)
+		return chunk{}, s.failed(s.client.target.Name+" sent a malformed stream event", err)
 	}
 	if ch.Error != nil {
-		return chunk{}, domain.Upstream(s.client.target.Name+" failed during the stream",
-			errors.New(upstreamSays(ch.Error.Code, ch.Error.Message)))
+		return chunk{}, s.failed(s.client.target.Name+" failed during the stream", errors.New(ch.Error.says()))
 	}
 	if ch.Model != "" {
 		s.result.Model = ch.Model
@@ -166,19 +162,23 @@ func (s *ChatStream) read() (Event, error) {
 func (s *ChatStream) readError(err error) error {
 	switch {
 	case s.watchdog.fired() && s.ctx.Err() == nil:
-		if !s.chosen {
-			return domain.Timeout(s.client.target.Name+" did not answer in time", err)
+		msg := s.client.target.Name + " did not answer in time"
+		if s.chosen {
+			msg = s.client.target.Name + " stopped sending data in time"
 		}
-		return domain.Timeout(s.client.target.Name+" stopped sending data in time", err)
-	case s.ctx.Err() != nil:
-		return s.client.ReadError(s.ctx, err)
+		e := domain.Timeout(msg, err)
+		e.Fault = domain.FaultTransient
+		return e
 	case errors.Is(err, ErrEventTooLarge) || errors.Is(err, bufio.ErrTooLong):
-		return domain.Upstream(s.client.target.Name+" sent a malformed stream event", err)
+		return s.failed(s.client.target.Name+" sent a malformed stream event", err)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return domain.Upstream(s.client.target.Name+" ended the stream before it was complete", io.ErrUnexpectedEOF)
+		return s.failed(s.client.target.Name+" ended the stream before it was complete", io.ErrUnexpectedEOF)
 	}
-	return s.client.ReadError(s.ctx, err)
+	return s.failed(s.client.target.Name+" response was cut short", err)
 }
+
+// failed is a failure of this stream, through the one classifier.
+func (s *ChatStream) failed(msg string, cause error) error { return s.client.broken(s.ctx, cause, msg) }
 
 // Result is complete once Recv has returned io.EOF.
 func (s *ChatStream) Result() domain.Answer { return s.result }
@@ -196,7 +196,9 @@ func (s *ChatStream) Close() error {
 // streamError turns a watchdog cancellation into the timeout it was.
 func (c *Client) streamError(ctx context.Context, wd *watchdog, err error) error {
 	if wd.fired() && ctx.Err() == nil {
-		return domain.Timeout(c.target.Name+" did not answer in time", err)
+		e := domain.Timeout(c.target.Name+" did not answer in time", err)
+		e.Fault = domain.FaultTransient
+		return e
 	}
 	return err
 }

@@ -55,7 +55,7 @@ func sseServer(t *testing.T, payloads []string, withDone bool, gate chan struct{
 
 func open(t *testing.T, ctx context.Context, url string, l llmhttp.StreamLimits, opts ...llmhttp.Option) (*llmhttp.ChatStream, error) {
 	t.Helper()
-	c := llmhttp.New(http.DefaultClient, llmhttp.Policy{}, target, opts...)
+	c := llmhttp.New(http.DefaultClient, target, opts...)
 	st, err := c.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	}, l)

@@ -14,8 +14,9 @@ import (
 //
 // Redirects are never followed: Go resends custom headers such as
 // api-key to another host, and https to http. A 3xx reaches Send, which
-// reports it as an upstream failure.
-func NewHTTPClient() *http.Client {
+// reports it as an upstream failure. attempt bounds one attempt's wait
+// for response headers (UPSTREAM_ATTEMPT_TIMEOUT), 0 for none.
+func NewHTTPClient(attempt time.Duration) *http.Client {
 	return &http.Client{CheckRedirect: noRedirects, Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -25,6 +26,7 @@ func NewHTTPClient() *http.Client {
 		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: attempt,
 	}}
 }
 

@@ -29,7 +29,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 			t.Cleanup(other.Close)
 			location := other.URL + "/steal?key=1"
 			s := newScripted(t, status(code, "Location", location))
-			c := llmhttp.New(llmhttp.NewHTTPClient(), policy, target, llmhttp.WithClock(at("2026-01-01T00:00:00Z").Now, noSleep))
+			c := llmhttp.New(llmhttp.NewHTTPClient(0), target)
 			resp, err := c.Send(context.Background(), func(ctx context.Context) (*http.Request, error) {
 				r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, strings.NewReader(`{}`))
 				if err == nil {

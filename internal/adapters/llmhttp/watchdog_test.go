@@ -136,8 +136,8 @@ func TestStreamOpensAtTheAnswerAndBudgetsTheFirstChoice(t *testing.T) {
 	srv, release := gatedServer(t, filterOnlyChunk, roleChunk, contentChunk("hi"), finishChunk, "[DONE]")
 	timers := newFakeTimers()
 	clock := at("2026-01-01T00:00:00Z")
-	c := llmhttp.New(http.DefaultClient, llmhttp.Policy{}, target,
-		llmhttp.WithAfterFunc(timers.AfterFunc), llmhttp.WithClock(clock.Now, clock.Sleep))
+	c := llmhttp.New(http.DefaultClient, target,
+		llmhttp.WithAfterFunc(timers.AfterFunc), llmhttp.WithClock(clock.Now))
 	opened := make(chan error, 1)
 	var st *llmhttp.ChatStream
 	go func() {
@@ -170,8 +170,8 @@ func TestStreamOpensAtTheAnswerAndBudgetsTheFirstChoice(t *testing.T) {
 	if d := timers.nextArmed(t); d != time.Hour {
 		t.Fatalf("first read armed with %v, want all of First", d)
 	}
-	_ = clock.Sleep(context.Background(), 20*time.Minute) // the upstream thinks while we wait
-	release <- struct{}{}                                 // the filter-only chunk: not a choice
+	clock.advance(20 * time.Minute) // the upstream thinks while we wait
+	release <- struct{}{}           // the filter-only chunk: not a choice
 	if d := timers.nextArmed(t); d != 40*time.Minute {
 		t.Fatalf("read after the filter chunk armed with %v, want the 40m left of First", d)
 	}

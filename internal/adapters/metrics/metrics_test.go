@@ -95,9 +95,9 @@ func TestUpstreamAttemptsAndRetriesByProvider(t *testing.T) {
 	m, reg := mustNew(t)
 	up := m.Upstream("azure")
 	up.Attempt(429, 10*time.Millisecond)
-	up.Retry()
+	m.Retried("azure")
 	up.Attempt(0, time.Millisecond)
-	up.Retry()
+	m.Retried("azure")
 	up.Attempt(200, 2*time.Second)
 	value(t, reg, `
 # HELP aoai_api_upstream_requests_total Attempts to call the model provider, by provider and HTTP status ("error" when no response arrived).

@@ -28,5 +28,6 @@ func (u Upstream) Attempt(status int, elapsed time.Duration) {
 	u.m.upstreamDuration.WithLabelValues(u.provider, s).Observe(elapsed.Seconds())
 }
 
-// Retry counts one decision to try again.
-func (u Upstream) Retry() { u.m.retries.WithLabelValues(u.provider).Inc() }
+// Retried counts an attempt after a request's first, on a backend of
+// provider; it fulfils pool.Observer.
+func (m *Metrics) Retried(provider string) { m.retries.WithLabelValues(provider).Inc() }

@@ -21,11 +21,10 @@ type Config struct {
 	BaseURL     string // an SDK-style base including /v1; /chat/completions is appended
 	APIKey      string // sent as a Bearer token only when set: local servers need none
 	Model       string
-	Timeout     time.Duration // whole call, retries included; for a stream, up to its first choice
+	Timeout     time.Duration // one attempt; for a stream, up to its first choice
 	IdleTimeout time.Duration // longest gap between stream events
 	// MaxEventBytes bounds one stream event's data; 0 is llmhttp's default.
 	MaxEventBytes int
-	Retry         llmhttp.Policy
 }
 
 // Client calls one model. It is safe for concurrent use.
@@ -56,5 +55,5 @@ func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
 		Resource:         cfg.Model,
 		RequestIDHeaders: []string{"x-request-id"},
 	}
-	return Client{llmhttp.NewChatClient(llmhttp.New(hc, cfg.Retry, target, opts...), ep)}
+	return Client{llmhttp.NewChatClient(llmhttp.New(hc, target, opts...), ep)}
 }

@@ -36,7 +36,7 @@ func harness(key string) func(*testing.T, http.Handler, chatmodeltest.Options) p
 			}
 			upstream.ServeHTTP(w, r)
 		}))
-		client := llmhttp.NewHTTPClient() // the production client, redirect policy included
+		client := llmhttp.NewHTTPClient(0) // the production client, redirect policy included
 		t.Cleanup(func() { client.CloseIdleConnections(); srv.Close() })
 		return openai.New(openai.Config{BaseURL: srv.URL + "/v1/", APIKey: key, Model: "model-x", Timeout: o.Timeout, IdleTimeout: o.IdleTimeout}, client)
 	}

@@ -43,9 +43,11 @@ type health struct {
 	mu        sync.Mutex
 	state     State
 	until     time.Time // cooling, ejected: when it ends; broken: when the probe may go
+	advised   time.Time // cooling: when the backend itself said it would be ready, uncapped
 	throttled bool      // cooling because of a throttle (429), not an unavailable 503
 	failures  int       // consecutive
 	ejections int       // consecutive, for the doubling
+	broke     error     // broken: the failure that broke it, to tell the callers turned away
 }
 
 func newHealth() *health { return &health{state: StateHealthy} }
@@ -90,9 +92,32 @@ func (h *health) availableAt(now time.Time) time.Time {
 	return time.Time{}
 }
 
+// advisedAt is when the backend will take requests as far as a client
+// should know: a cooldown ends when the backend said, even past the cap
+// after which the pool tries it again.
+func (h *health) advisedAt(now time.Time) time.Time {
+	at := h.availableAt(now)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state == StateCooling && h.advised.After(at) {
+		return h.advised
+	}
+	return at
+}
+
+// brokenBy is the failure that broke the backend, or nil.
+func (h *health) brokenBy() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state != StateBroken {
+		return nil
+	}
+	return h.broke
+}
+
 // report folds one attempt's outcome in. wait is the backend's own hint
-// for a throttle, zero when it named none.
-func (h *health) report(now time.Time, o outcome, wait time.Duration, p Policy) (changed State) {
+// for a throttle, zero when it named none; err is the attempt's failure.
+func (h *health) report(now time.Time, o outcome, wait time.Duration, err error, p Policy) (changed State) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	before := h.state
@@ -104,6 +129,7 @@ func (h *health) report(now time.Time, o outcome, wait time.Duration, p Policy) 
 			wait = p.Cooldown
 		}
 		h.state, h.until, h.failures = StateCooling, now.Add(min(wait, p.CooldownMax)), 0
+		h.advised = now.Add(wait)
 		h.throttled = o == outcomeThrottled
 	case outcomeFailed:
 		h.failures++
@@ -113,7 +139,7 @@ func (h *health) report(now time.Time, o outcome, wait time.Duration, p Policy) 
 			h.failures = 0
 		}
 	case outcomeBroken:
-		h.state, h.until, h.failures = StateBroken, now.Add(p.EjectMax), 0
+		h.state, h.until, h.failures, h.broke = StateBroken, now.Add(p.EjectMax), 0, err
 	case outcomeAbandoned:
 		if before == StateProbing {
 			h.state = StateEjected // the probe goes again at once: its time was already up

@@ -17,6 +17,9 @@ const (
 type Observer interface {
 	Attempt(model, backend, outcome string, elapsed time.Duration)
 	Failover(model string)
+	// Retried reports an attempt after a request's first, on a backend of
+	// that provider.
+	Retried(provider string)
 	// State reports a backend's state (a State) when it changes, and once
 	// for each backend a pool is built or reloaded with.
 	State(model, backend, state string)
@@ -28,5 +31,6 @@ type nopObserver struct{}
 
 func (nopObserver) Attempt(string, string, string, time.Duration) {}
 func (nopObserver) Failover(string)                               {}
+func (nopObserver) Retried(string)                                {}
 func (nopObserver) State(string, string, string)                  {}
 func (nopObserver) Removed(string, string)                        {}

@@ -22,6 +22,7 @@ import (
 // Backend is one deployment of a model.
 type Backend struct {
 	Name     string // unique within its model
+	Provider string // azure, openai or fake: for metrics and traces
 	Priority int    // lower tiers are tried first
 	Weight   int    // its share within the tier
 	Model    ports.ChatModel
@@ -33,6 +34,7 @@ type Backend struct {
 // Model is a name clients ask for and the backends that serve it.
 type Model struct {
 	Name     string
+	Aliases  []string // other names clients may use for it
 	Backends []Backend
 }
 
@@ -70,6 +72,7 @@ type Pool struct {
 
 type modelSet struct {
 	order  []string // the first serves requests that name no model
+	names  []string // every name a client may use, in configured order
 	byName map[string]*group
 }
 
@@ -146,9 +149,14 @@ func (p *Pool) build(models []Model, old *modelSet) *modelSet {
 		}
 		slices.SortStableFunc(g.members, func(a, b *member) int { return a.Priority - b.Priority })
 		set.order = append(set.order, md.Name)
-		set.byName[md.Name] = g
+		for _, name := range append([]string{md.Name}, md.Aliases...) {
+			set.byName[name] = g
+			if name != "" {
+				set.names = append(set.names, name)
+			}
+		}
 	}
-	for id := range known {
+	for id := range known { // what is left was dropped or changed
 		if !set.has(id[0], id[1]) {
 			p.opts.Observer.Removed(id[0], id[1])
 		}
@@ -167,11 +175,11 @@ func (s *modelSet) has(model, backend string) bool {
 	return false
 }
 
-// Models lists the model names in configured order.
+// Models lists every name a client may ask for, in configured order.
 func (p *Pool) Models() []string {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return slices.Clone(p.set.order)
+	return slices.Clone(p.set.names)
 }
 
 func (p *Pool) group(name string) (*group, error) {

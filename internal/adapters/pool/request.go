@@ -43,7 +43,9 @@ func (r *request) next(ctx context.Context) (*member, error) {
 		}
 		now := r.p.opts.Now()
 		if m := r.pick(now); m != nil {
-			r.attempts++
+			if r.attempts++; r.attempts > 1 {
+				r.p.opts.Observer.Retried(m.Provider)
+			}
 			if r.prev != nil && r.prev != m {
 				r.p.opts.Observer.Failover(r.g.name)
 			}
@@ -56,7 +58,7 @@ func (r *request) next(ctx context.Context) (*member, error) {
 			return nil, r.answer(now)
 		}
 		zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Int("attempt", r.attempts+1).Dur("wait_ms", wait).
-			Msg("no backend available: waiting for the soonest recovery")
+			Msg("upstream retry") // no backend is available: wait for the soonest recovery
 		if err := r.p.opts.Sleep(ctx, wait); err != nil {
 			return nil, contextError(ctx, r.g.name)
 		}
@@ -99,9 +101,19 @@ func (r *request) usable(m *member, now time.Time) bool {
 
 // soonest is when some backend of the model may be tried again.
 func (r *request) soonest(now time.Time) time.Time {
+	return r.earliest(now, (*health).availableAt)
+}
+
+// advised is the soonest a client should try again: when some backend
+// said it would be ready, or will be tried again.
+func (r *request) advised(now time.Time) time.Time {
+	return r.earliest(now, (*health).advisedAt)
+}
+
+func (r *request) earliest(now time.Time, at func(*health, time.Time) time.Time) time.Time {
 	var best time.Time
 	for _, m := range r.g.members {
-		at := m.health.availableAt(now)
+		at := at(m.health, now)
 		if t := r.retryAt[m]; t.After(at) {
 			at = t
 		}
@@ -126,7 +138,7 @@ func (r *request) settle(ctx context.Context, m *member, start time.Time, err er
 	if errors.As(err, &de) {
 		wait = de.RetryAfter
 	}
-	r.p.changed(m, m.health.report(now, o, wait, r.p.opts.Health))
+	r.p.changed(m, m.health.report(now, o, wait, err, r.p.opts.Health))
 	switch o {
 	case outcomeOK, outcomeAbandoned:
 		return true
@@ -170,7 +182,7 @@ func classify(ctx context.Context, err error) (outcome, string) {
 // answer is the request's result when it cannot try again: its last
 // failure, or, when it tried nothing, what the backends' states say.
 func (r *request) answer(now time.Time) error {
-	retry := max(r.soonest(now).Sub(now), 0)
+	retry := max(r.advised(now).Sub(now), 0)
 	if r.last != nil {
 		var de *domain.Error
 		if errors.As(r.last, &de) && de.Kind == domain.KindThrottled {
@@ -194,6 +206,14 @@ func (r *request) answer(now time.Time) error {
 	}
 	switch n := len(r.g.members); {
 	case broken == n:
+		for _, m := range r.g.members { // what broke it says more than "misconfigured"
+			var de *domain.Error
+			if errors.As(m.health.brokenBy(), &de) {
+				cp := *de
+				cp.UpstreamRequestID = "" // that id was another request's
+				return &cp
+			}
+		}
 		return &domain.Error{Kind: domain.KindUpstream, Fault: domain.FaultBackend,
 			Msg: fmt.Sprintf("every backend of model '%s' is misconfigured", r.g.name)}
 	case throttled == n:

@@ -45,7 +45,7 @@ func (s *stream) Recv() (string, error) {
 			}
 			return text, err
 		case s.started:
-			s.req.p.changed(cur.m, cur.m.health.report(s.req.p.opts.Now(), failureOutcome(s.ctx, err), 0, s.req.p.opts.Health))
+			s.req.p.changed(cur.m, cur.m.health.report(s.req.p.opts.Now(), failureOutcome(s.ctx, err), 0, err, s.req.p.opts.Health))
 			return "", err
 		}
 		_ = cur.Close()
