@@ -68,6 +68,10 @@ type Config struct {
 	MaxHeaderBytes        int           `envconfig:"MAX_HEADER_BYTES" default:"65536"`
 	DebugEndpoints        bool          `envconfig:"DEBUG_ENDPOINTS" default:"false"` // tests only
 
+	// What one client connection may hold; README's Security section
+	// explains them.
+	WriteTimeout time.Duration `envconfig:"WRITE_TIMEOUT" default:"30s"` // per response from its first byte; per stream event
+
 	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.

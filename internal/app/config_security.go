@@ -35,6 +35,8 @@ func (c *Config) validateSecurity() error {
 		return fmt.Errorf("invalid IDLE_TIMEOUT=%s: want a positive duration", c.IdleTimeout)
 	case c.MaxHeaderBytes < 4096:
 		return fmt.Errorf("invalid MAX_HEADER_BYTES=%d: want 4096 or more", c.MaxHeaderBytes)
+	case c.WriteTimeout <= 0:
+		return fmt.Errorf("invalid WRITE_TIMEOUT=%s: want a positive duration", c.WriteTimeout)
 	}
 	c.TrustedProxies = nonBlank(c.TrustedProxies)
 	for _, p := range c.TrustedProxies {

@@ -54,7 +54,17 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return srv.serve(ctx, listener{name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h}, others...)
+	return srv.serve(ctx, apiListener(cfg, h), others...)
+}
+
+// apiListener serves the API with the HTTP adapter watching each
+// connection, so that no write on it waits without bound.
+func apiListener(cfg Config, h http.Handler) listener {
+	limits := httpadapter.ConnLimits{WriteTimeout: cfg.WriteTimeout}
+	return listener{
+		name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h,
+		wrap: func(ln net.Listener) net.Listener { return httpadapter.WrapListener(ln, limits) },
+	}
 }
 
 // operations are the hooks that serve operators rather than clients.
@@ -107,6 +117,7 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
+		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},

@@ -52,6 +52,7 @@ type listener struct {
 	name string // in the "listening" log line's msg
 	addr string
 	h    http.Handler
+	wrap func(net.Listener) net.Listener // when set, wraps the bound listener
 }
 
 // serve listens first, so that the bound addresses (port 0 picks a free
@@ -70,6 +71,9 @@ func (s *server) serve(ctx context.Context, api listener, others ...listener) er
 		if err != nil {
 			closeAll(lns)
 			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		if l.wrap != nil {
+			ln = l.wrap(ln)
 		}
 		lns[i], servers[i] = ln, s.limits.server(l.h)
 	}
