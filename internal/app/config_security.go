@@ -37,6 +37,8 @@ func (c *Config) validateSecurity() error {
 		return fmt.Errorf("invalid MAX_HEADER_BYTES=%d: want 4096 or more", c.MaxHeaderBytes)
 	case c.WriteTimeout <= 0:
 		return fmt.Errorf("invalid WRITE_TIMEOUT=%s: want a positive duration", c.WriteTimeout)
+	case c.MaxConcurrentPerCaller < 0:
+		return fmt.Errorf("invalid MAX_CONCURRENT_PER_CALLER=%d: want 0 (no bound) or more", c.MaxConcurrentPerCaller)
 	}
 	c.TrustedProxies = nonBlank(c.TrustedProxies)
 	for _, p := range c.TrustedProxies {

@@ -120,7 +120,8 @@ func newHandler(cfg Config, settings []Setting, log zerolog.Logger, upstream *ht
 		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
-			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
+			RateLimit:              httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
+			MaxConcurrentPerCaller: cfg.MaxConcurrentPerCaller,
 		},
 		DebugEndpoints: cfg.DebugEndpoints,
 	}), nil

@@ -21,6 +21,9 @@ type Security struct {
 	// TrustedProxies are the CIDRs whose X-Forwarded-For names the
 	// client; none means the TCP peer is the client.
 	TrustedProxies []string
+	// MaxConcurrentPerCaller bounds the model calls one caller (as the
+	// rate limit names it) has in flight; 0 means no bound.
+	MaxConcurrentPerCaller int
 }
 
 // RateLimit is a token bucket per caller: per API key when keys are on,
@@ -64,16 +67,15 @@ func guard(auth *keyring, limits *callerLimits) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		bucket := "ip:" + c.ClientIP()
 		if auth != nil {
 			digest, ok := authenticate(c, auth)
 			if !ok {
 				return
 			}
-			bucket = "key:" + string(digest[:])
+			c.Set(callerBucketKey, "key:"+string(digest[:]))
 		}
 		if limits != nil {
-			if ok, wait := limits.allow(bucket); !ok {
+			if ok, wait := limits.allow(callerOf(c)); !ok {
 				writeError(c, &statusError{status: http.StatusTooManyRequests, msg: "Rate limit exceeded for this caller; retry later",
 					code: "rate_limit_exceeded", retryAfter: wait})
 				return
