@@ -58,12 +58,13 @@ func Run(ctx context.Context, stdout io.Writer) error {
 }
 
 // apiListener serves the API with the HTTP adapter watching each
-// connection, so that no write on it waits without bound.
+// connection: writes outside a response, a hang-up.
 func apiListener(cfg Config, h http.Handler) listener {
 	limits := httpadapter.ConnLimits{WriteTimeout: cfg.WriteTimeout}
 	return listener{
 		name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h,
-		wrap: func(ln net.Listener) net.Listener { return httpadapter.WrapListener(ln, limits) },
+		wrap:        func(ln net.Listener) net.Listener { return httpadapter.WrapListener(ln, limits) },
+		connContext: httpadapter.ConnContext,
 	}
 }
 

@@ -52,7 +52,10 @@ type listener struct {
 	name string // in the "listening" log line's msg
 	addr string
 	h    http.Handler
-	wrap func(net.Listener) net.Listener // when set, wraps the bound listener
+	// wrap, when set, wraps the bound listener, and connContext becomes
+	// the server's ConnContext: how a handler sees its connection.
+	wrap        func(net.Listener) net.Listener
+	connContext func(context.Context, net.Conn) context.Context
 }
 
 // serve listens first, so that the bound addresses (port 0 picks a free
@@ -76,6 +79,7 @@ func (s *server) serve(ctx context.Context, api listener, others ...listener) er
 			ln = l.wrap(ln)
 		}
 		lns[i], servers[i] = ln, s.limits.server(l.h)
+		servers[i].ConnContext = l.connContext
 	}
 	servers[0].BaseContext = func(net.Listener) context.Context { return base }
 	lns[0] = &notifyingListener{Listener: lns[0], onClose: func() { s.log.Info().Msg("stopped accepting connections") }}

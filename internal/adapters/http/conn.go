@@ -1,8 +1,10 @@
 package http
 
 import (
+	"context"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -15,7 +17,8 @@ type ConnLimits struct {
 }
 
 // WrapListener wraps each accepted connection so that the adapter sees
-// what net/http hides from handlers.
+// what net/http hides from handlers: the socket itself, to notice a peer
+// that hung up. The server must also use ConnContext.
 func WrapListener(ln net.Listener, limits ConnLimits) net.Listener {
 	return &connListener{Listener: ln, limits: limits}
 }
@@ -31,6 +34,19 @@ func (l *connListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return newTrackedConn(c, l.limits), nil
+}
+
+type connKey struct{}
+
+// ConnContext is http.Server.ConnContext: it hands every request the
+// connection it came on.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+func connOf(ctx context.Context) net.Conn {
+	c, _ := ctx.Value(connKey{}).(net.Conn)
+	return c
 }
 
 // trackedConn is an accepted connection as the adapter watches it.
@@ -73,4 +89,20 @@ func (c *trackedConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return nil
+}
+
+// rawConn is the socket under c, for polling; nil when there is none.
+func rawConn(c net.Conn) syscall.RawConn {
+	if tc, ok := c.(*trackedConn); ok {
+		c = tc.Conn
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
 }

@@ -9,5 +9,5 @@ func modelCallGuards(opts Options) []gin.HandlerFunc {
 	if n := opts.Security.MaxConcurrentPerCaller; n > 0 {
 		hs = append(hs, limitPerCaller(n))
 	}
-	return hs
+	return append(hs, cancelOnHangUp(hangUpPoll))
 }
