@@ -58,9 +58,9 @@ func Run(ctx context.Context, stdout io.Writer) error {
 }
 
 // apiListener serves the API with the HTTP adapter watching each
-// connection: writes outside a response, a hang-up.
+// connection: its raw framing, writes outside a response, a hang-up.
 func apiListener(cfg Config, h http.Handler) listener {
-	limits := httpadapter.ConnLimits{WriteTimeout: cfg.WriteTimeout}
+	limits := httpadapter.ConnLimits{MaxHeaderBytes: cfg.MaxHeaderBytes, WriteTimeout: cfg.WriteTimeout}
 	return listener{
 		name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h,
 		wrap:        func(ln net.Listener) net.Listener { return httpadapter.WrapListener(ln, limits) },

@@ -30,5 +30,8 @@ func (l serverLimits) server(h http.Handler) *http.Server {
 		ReadTimeout:       l.read,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeaderBytes,
+		// "OPTIONS *" goes to the handler like any request, so that the
+		// adapter sees every request it read on a connection.
+		DisableGeneralOptionsHandler: true,
 	}
 }

@@ -11,14 +11,18 @@ import (
 // ConnLimits are what the connection wrapper needs to know about the
 // server it serves.
 type ConnLimits struct {
+	// MaxHeaderBytes is the server's header limit; past it net/http
+	// answers 431 and closes, so the framing sniffer stops looking.
+	MaxHeaderBytes int
 	// WriteTimeout bounds every write net/http makes outside a response
 	// (100 Continue, its own 400 and 431 answers).
 	WriteTimeout time.Duration
 }
 
 // WrapListener wraps each accepted connection so that the adapter sees
-// what net/http hides from handlers: the socket itself, to notice a peer
-// that hung up. The server must also use ConnContext.
+// what net/http hides from handlers: the framing headers each request
+// arrived with, and the socket itself, to notice a peer that hung up.
+// The server must also use ConnContext.
 func WrapListener(ln net.Listener, limits ConnLimits) net.Listener {
 	return &connListener{Listener: ln, limits: limits}
 }
@@ -50,14 +54,26 @@ func connOf(ctx context.Context) net.Conn {
 }
 
 // trackedConn is an accepted connection as the adapter watches it.
+// net/http reads it from one goroutine at a time, so the sniffer needs
+// no lock; what handlers read of it is atomic.
 type trackedConn struct {
 	net.Conn
+	framing      framing
+	served       atomic.Int64 // requests handed to the handler so far
 	writeTimeout time.Duration
 	writeArmed   atomic.Bool // a write deadline is set; net/http clears it after each response
 }
 
 func newTrackedConn(c net.Conn, limits ConnLimits) *trackedConn {
-	return &trackedConn{Conn: c, writeTimeout: limits.WriteTimeout}
+	tc := &trackedConn{Conn: c, writeTimeout: limits.WriteTimeout}
+	tc.framing.init(limits.MaxHeaderBytes)
+	return tc
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.framing.feed(p[:n])
+	return n, err
 }
 
 // Write bounds a write that no response deadline covers, so that not
@@ -90,6 +106,10 @@ func (c *trackedConn) CloseWrite() error {
 	}
 	return nil
 }
+
+// nextRequest numbers the requests the handler sees on this connection,
+// from 0, in the order the sniffer numbered their headers.
+func (c *trackedConn) nextRequest() int64 { return c.served.Add(1) - 1 }
 
 // rawConn is the socket under c, for polling; nil when there is none.
 func rawConn(c net.Conn) syscall.RawConn {

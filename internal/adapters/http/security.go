@@ -40,7 +40,7 @@ type RateLimit struct {
 // logging and recovery, so that their refusals are logged and carry the
 // correlation id like any other error.
 func guards(sec Security) []gin.HandlerFunc {
-	hs := []gin.HandlerFunc{securityHeaders()}
+	hs := []gin.HandlerFunc{securityHeaders(), refuseConflictingFraming()}
 	if len(sec.CORSOrigins) > 0 {
 		hs = append(hs, corsPolicy(sec.CORSOrigins))
 	}
