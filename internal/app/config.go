@@ -80,6 +80,11 @@ type Config struct {
 	IdleTimeout           time.Duration `envconfig:"IDLE_TIMEOUT" default:"120s"`
 	MaxHeaderBytes        int           `envconfig:"MAX_HEADER_BYTES" default:"65536"`
 
+	// What one client connection may hold; README's Security section
+	// explains them.
+	WriteTimeout           time.Duration `envconfig:"WRITE_TIMEOUT" default:"30s"`           // per response from its first byte; per stream event
+	MaxConcurrentPerCaller int           `envconfig:"MAX_CONCURRENT_PER_CALLER" default:"0"` // model calls in flight per caller; 0 = no bound
+
 	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.

@@ -46,6 +46,8 @@ var settingRanges = map[string]numRange{
 	"READ_TIMEOUT":              {min: "1ms", max: "1h"},
 	"IDLE_TIMEOUT":              {min: "1ms", max: "24h"},
 	"MAX_HEADER_BYTES":          {min: "4096", max: "16777216"},
+	"WRITE_TIMEOUT":             {min: "1ms", max: "1h"},
+	"MAX_CONCURRENT_PER_CALLER": {min: "1", max: "100000", zeroOff: true},
 	"UPSTREAM_ATTEMPT_TIMEOUT":  {min: "1ms", max: "1h", zeroOff: true},
 	"BACKEND_COOLDOWN":          {min: "1ms", max: "1h"},
 	"BACKEND_COOLDOWN_MAX":      {min: "1ms", max: "24h"},

@@ -54,7 +54,18 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return srv.serve(ctx, listener{name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h}, others...)
+	return srv.serve(ctx, apiListener(cfg, h), others...)
+}
+
+// apiListener serves the API with the HTTP adapter watching each
+// connection: its raw framing, writes outside a response, a hang-up.
+func apiListener(cfg Config, h http.Handler) listener {
+	limits := httpadapter.ConnLimits{MaxHeaderBytes: cfg.MaxHeaderBytes, WriteTimeout: cfg.WriteTimeout}
+	return listener{
+		name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h,
+		wrap:        func(ln net.Listener) net.Listener { return httpadapter.WrapListener(ln, limits) },
+		connContext: httpadapter.ConnContext,
+	}
 }
 
 // operations are the hooks that serve operators rather than clients.
@@ -113,11 +124,13 @@ func newHandler(res Resolved, log zerolog.Logger, upstream *http.Client, ops ope
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
+		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
 			// Throttled addresses share the rate limiter's memory bound.
-			AuthThrottle: httpadapter.AuthThrottle{FailuresPerMinute: cfg.AuthFailuresPerMinute, MaxAddrs: cfg.RateLimitMaxCallers},
+			AuthThrottle:           httpadapter.AuthThrottle{FailuresPerMinute: cfg.AuthFailuresPerMinute, MaxAddrs: cfg.RateLimitMaxCallers},
+			MaxConcurrentPerCaller: cfg.MaxConcurrentPerCaller,
 		},
 	}), nil
 }

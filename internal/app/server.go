@@ -52,6 +52,10 @@ type listener struct {
 	name string // in the "listening" log line's msg
 	addr string
 	h    http.Handler
+	// wrap, when set, wraps the bound listener, and connContext becomes
+	// the server's ConnContext: how a handler sees its connection.
+	wrap        func(net.Listener) net.Listener
+	connContext func(context.Context, net.Conn) context.Context
 }
 
 // serve listens first, so that the bound addresses (port 0 picks a free
@@ -71,7 +75,11 @@ func (s *server) serve(ctx context.Context, api listener, others ...listener) er
 			closeAll(lns)
 			return fmt.Errorf("listen %s: %w", l.addr, err)
 		}
+		if l.wrap != nil {
+			ln = l.wrap(ln)
+		}
 		lns[i], servers[i] = ln, s.limits.server(l.h)
+		servers[i].ConnContext = l.connContext
 	}
 	servers[0].BaseContext = func(net.Listener) context.Context { return base }
 	lns[0] = &notifyingListener{Listener: lns[0], onClose: func() { s.log.Info().Msg("stopped accepting connections") }}

@@ -26,8 +26,9 @@ type Options struct {
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.
 	KeepAlive time.Duration
-	// WriteTimeout bounds each write to a client; streams get a fresh
-	// deadline per event instead of one for the whole response.
+	// WriteTimeout bounds writing a response, from its first byte on;
+	// streams get a fresh deadline per event instead of one for the
+	// whole response.
 	WriteTimeout time.Duration
 
 	Readiness Readiness       // what GET /readyz reports
@@ -55,6 +56,7 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
+	e.Use(writeDeadline(opts.WriteTimeout))
 	e.Use(observe(opts.Observer), correlate(log), accessLog(), recovery())
 	e.Use(guards(opts.Security)...)
 	e.NoRoute(func(c *gin.Context) { writeError(c, errNotFound) })

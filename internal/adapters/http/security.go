@@ -24,6 +24,9 @@ type Security struct {
 	// TrustedProxies are the CIDRs whose X-Forwarded-For names the
 	// client; none means the TCP peer is the client.
 	TrustedProxies []string
+	// MaxConcurrentPerCaller bounds the model calls one caller (as the
+	// rate limit names it) has in flight; 0 means no bound.
+	MaxConcurrentPerCaller int
 }
 
 // RateLimit is a token bucket per caller: per API key when keys are on,
@@ -40,7 +43,7 @@ type RateLimit struct {
 // logging and recovery, so that their refusals are logged and carry the
 // correlation id like any other error.
 func guards(sec Security) []gin.HandlerFunc {
-	hs := []gin.HandlerFunc{securityHeaders()}
+	hs := []gin.HandlerFunc{securityHeaders(), refuseConflictingFraming()}
 	if len(sec.CORSOrigins) > 0 {
 		hs = append(hs, corsPolicy(sec.CORSOrigins))
 	}
@@ -73,16 +76,15 @@ func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.Hand
 			return
 		}
 		addr := c.ClientIP()
-		bucket := "ip:" + addr
 		if auth != nil {
 			digest, ok := authenticate(c, auth, throttle, addr)
 			if !ok {
 				return
 			}
-			bucket = "key:" + string(digest[:])
+			c.Set(callerBucketKey, "key:"+string(digest[:]))
 		}
 		if limits != nil {
-			if ok, wait := limits.allow(bucket); !ok {
+			if ok, wait := limits.allow(callerOf(c)); !ok {
 				writeError(c, &statusError{status: http.StatusTooManyRequests, msg: "Rate limit exceeded for this caller; retry later",
 					code: "rate_limit_exceeded", retryAfter: wait})
 				return
