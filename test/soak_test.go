@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,33 +27,49 @@ const (
 	soakDeadline    = 9 * time.Second  // UPSTREAM_QUEUE_TIMEOUT 2s + UPSTREAM_TIMEOUT 3s + STREAM_IDLE_TIMEOUT 2s + 2s
 	soakRSSLimitKiB = 64 << 10         // the stated bound on the service's resident memory (about 20 MiB measured)
 	soakKey         = "soak-key-0123456789abcdef"
+	soakEventBytes  = 64 << 10 // UPSTREAM_MAX_EVENT_BYTES in the soak
+	soakSlowEvery   = 200      // one request in this many is a client that never reads its stream
 )
 
+// faultNames are the upstream faults, one call in ten, in turn.
+var faultNames = []string{"429", "500", "reset", "slow", "malformed", "redirect", "oversized"}
+
 // faultyUpstream answers like Azure, except that one call in ten (by a
-// counter, so the mix is exact) fails in one of five ways.
+// counter, so the mix is exact) fails in one of the faultNames ways. A
+// "flood" prompt streams until the service hangs up: the answer to a
+// client that never reads.
 type faultyUpstream struct {
 	*azureUpstream
-	n      atomic.Int64
-	faults [5]atomic.Int64
+	n       atomic.Int64
+	faults  [7]atomic.Int64
+	trap    *httptest.Server // where redirects point; it must never be called
+	trapped atomic.Int64
+	floods  sync.Map // prompt -> chan struct{}, closed when that flood ended because the service hung up
 }
 
 func newFaultyUpstream(t *testing.T) *faultyUpstream {
 	f := &faultyUpstream{}
+	f.trap = httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { f.trapped.Add(1) }))
+	t.Cleanup(f.trap.Close)
 	f.azureUpstream = newAzureUpstream(t, f.reply)
 	return f
 }
 
 func (f *faultyUpstream) reply(w http.ResponseWriter, req wireRequest) {
+	if done, ok := f.floods.Load(req.Messages[len(req.Messages)-1].Content); ok {
+		f.flood(w, req, done.(chan struct{}))
+		return
+	}
 	n := f.n.Add(1)
 	if n%10 != 0 {
 		azureReply(w, req)
 		return
 	}
-	kind := (n / 10) % 5
+	kind := (n / 10) % int64(len(faultNames))
 	f.faults[kind].Add(1)
 	switch kind {
 	case 0:
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("retry-after-ms", "100") // Azure's own spelling, for a short throttle
 		azureError(w, http.StatusTooManyRequests, "429", "Rate limit is exceeded.")
 	case 1:
 		azureError(w, http.StatusInternalServerError, "InternalServerError", "The server had an error")
@@ -69,7 +89,34 @@ func (f *faultyUpstream) reply(w http.ResponseWriter, req wireRequest) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"cut`)
+	case 5:
+		w.Header().Set("Location", f.trap.URL+"/steal")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	case 6:
+		if !req.Stream {
+			azureReply(w, req)
+			return
+		}
+		azureStreamStart(w) // data lines that never end their event, past the bound
+		line := "data: " + strings.Repeat("x", soakEventBytes/2) + "\n"
+		for range 3 {
+			if _, err := io.WriteString(w, line); err != nil {
+				return
+			}
+		}
+		w.(http.Flusher).Flush()
 	}
+}
+
+// flood streams big chunks until the service hangs up, which it must do
+// within WRITE_TIMEOUT of its client no longer reading.
+func (f *faultyUpstream) flood(w http.ResponseWriter, req wireRequest, done chan struct{}) {
+	big := strings.Repeat("x", 16<<10)
+	azureStreamStart(w)
+	for req.Context.Err() == nil {
+		sseChunk(w, big, nil)
+	}
+	close(done)
 }
 
 // slow is mostly a delay the service rides out; one in five stalls
@@ -99,24 +146,68 @@ func hangUp(w http.ResponseWriter) {
 }
 
 type soakResult struct {
-	status  int
-	latency time.Duration
-	err     error // transport failure, deadline, or a body that breaks the contract
+	status     int
+	latency    time.Duration
+	err        error // transport failure, deadline, or a body that breaks the contract
+	slowReader bool  // a client that never read its stream; err says whether the service let it go
 }
+
+// slowReader opens a stream and never reads it. The service must hang up
+// on it within WRITE_TIMEOUT, which ends the upstream's flood; the
+// deadline is generous, not a speed assertion.
+func slowReader(base string, up *faultyUpstream, i int) soakResult {
+	res := soakResult{slowReader: true}
+	prompt := "flood-" + strconv.Itoa(i)
+	done := make(chan struct{})
+	up.floods.Store(prompt, done)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		res.err = err
+		return res
+	}
+	defer conn.Close()
+	body := `{"messages":[{"role":"user","content":"` + prompt + `"}]}`
+	fmt.Fprintf(conn, "POST /api/chat/stream HTTP/1.1\r\nHost: soak\r\nX-API-Key: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		soakKey, len(body), body)
+	select {
+	case <-done:
+	case <-time.After(soakDeadline):
+		res.err = fmt.Errorf("the service kept writing to a client that never reads for %v", soakDeadline)
+	}
+	return res
+}
+
+// soakPool is two backends of one model on the faulty upstream, so the
+// soak drives failover, cooldowns, ejections and probes as well.
+const soakPool = `models:
+  - name: ` + testDeployment + `
+    backends:
+      - {name: soak-a, provider: azure, endpoint: %[1]s, deployment: ` + testDeployment + `, api_version: ` + testAPIVersion + `, api_key_env: SOAK_AZURE_KEY}
+      - {name: soak-b, provider: azure, endpoint: %[1]s, deployment: ` + testDeployment + `, api_version: ` + testAPIVersion + `, api_key_env: SOAK_AZURE_KEY}
+`
 
 func TestFaultInjectionSoak(t *testing.T) {
 	up := newFaultyUpstream(t)
-	env := azureEnv(up.azureUpstream)
-	for k, v := range map[string]string{
-		"UPSTREAM_TIMEOUT": "3s", "UPSTREAM_MAX_RETRIES": "1", "UPSTREAM_MAX_RETRY_WAIT": "100ms",
-		"STREAM_IDLE_TIMEOUT": "2s", "MAX_CONCURRENT_UPSTREAM": "16", "UPSTREAM_QUEUE_TIMEOUT": "2s",
-		"API_KEYS": soakKey, "LOG_FILE": "",
-	} {
-		env[k] = v
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pool.yaml"), []byte(fmt.Sprintf(soakPool, up.URL)), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	svc := startService(t, env)
+	env := map[string]string{
+		"LLM_CONFIG_FILE": filepath.Join(dir, "pool.yaml"), "SOAK_AZURE_KEY": testAPIKey,
+		"UPSTREAM_TIMEOUT": "3s", "UPSTREAM_MAX_RETRIES": "2", "UPSTREAM_MAX_RETRY_WAIT": "100ms",
+		"STREAM_IDLE_TIMEOUT": "2s", "MAX_CONCURRENT_UPSTREAM": "16", "UPSTREAM_QUEUE_TIMEOUT": "2s",
+		"UPSTREAM_MAX_EVENT_BYTES": strconv.Itoa(soakEventBytes), "WRITE_TIMEOUT": "1s",
+		"BACKEND_COOLDOWN_MAX": "250ms", "BACKEND_EJECT_BASE": "50ms", "BACKEND_EJECT_MAX": "100ms",
+		"API_KEYS": soakKey, "LOG_FILE": "",
+	}
+	svc := startServiceIn(t, dir, env)
 	// Every soak answer also goes through the contract check, like any other.
-	soak := func(i int) soakResult { return soakCall(t, svc.URL, i) }
+	soak := func(i int) soakResult {
+		if i%soakSlowEvery == soakSlowEvery-1 {
+			return slowReader(svc.URL, up, i)
+		}
+		return soakCall(t, svc.URL, i)
+	}
 	settle := func() {
 		client.CloseIdleConnections()
 		up.CloseClientConnections() // the service's idle upstream connections
@@ -154,6 +245,12 @@ func TestFaultInjectionSoak(t *testing.T) {
 	statuses := map[int]int{}
 	var slowest time.Duration
 	for i, r := range results {
+		if r.slowReader {
+			if r.err != nil {
+				t.Errorf("request %d, a client that never reads: %v", i, r.err)
+			}
+			continue
+		}
 		statuses[r.status]++
 		slowest = max(slowest, r.latency)
 		if r.err != nil {
@@ -172,8 +269,11 @@ func TestFaultInjectionSoak(t *testing.T) {
 			t.Errorf("undocumented status %d (%d times)", s, statuses[s])
 		}
 	}
-	if statuses[200] < soakRequests*8/10 {
-		t.Errorf("only %d of %d succeeded: the retries should absorb most faults", statuses[200], soakRequests)
+	if answered := soakRequests - soakRequests/soakSlowEvery; statuses[200] < answered*9/10 {
+		t.Errorf("only %d of %d succeeded: failover and retries should absorb nearly every fault", statuses[200], answered)
+	}
+	if n := up.trapped.Load(); n != 0 {
+		t.Errorf("a redirect was followed %d times", n)
 	}
 	if peakKiB > soakRSSLimitKiB {
 		t.Errorf("peak RSS %d KiB exceeds the %d KiB bound", peakKiB, soakRSSLimitKiB)
@@ -231,9 +331,8 @@ func soakCall(t *testing.T, base string, i int) soakResult {
 }
 
 func faultCounts(up *faultyUpstream) string {
-	names := []string{"429", "500", "reset", "slow", "malformed"}
 	var parts []string
-	for i, n := range names {
+	for i, n := range faultNames {
 		parts = append(parts, n+"="+strconv.FormatInt(up.faults[i].Load(), 10))
 	}
 	return strings.Join(parts, " ")

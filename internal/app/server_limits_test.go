@@ -16,7 +16,7 @@ func TestConnectionSettings(t *testing.T) {
 		t.Errorf("WRITE_TIMEOUT = %s, MAX_CONCURRENT_PER_CALLER = %d; want 30s and 0 (no bound)", c.WriteTimeout, c.MaxConcurrentPerCaller)
 	}
 	for _, tt := range []struct{ key, value, want string }{
-		{"WRITE_TIMEOUT", "0s", "invalid WRITE_TIMEOUT=0s: want a positive duration"},
+		{"WRITE_TIMEOUT", "0s", "invalid WRITE_TIMEOUT=0s: want 1ms to 1h"},
 		{"WRITE_TIMEOUT", "-1s", "invalid WRITE_TIMEOUT=-1s"},
 		{"MAX_CONCURRENT_PER_CALLER", "-1", "invalid MAX_CONCURRENT_PER_CALLER=-1"},
 	} {

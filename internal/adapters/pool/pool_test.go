@@ -426,3 +426,32 @@ func TestSwapKeepsTheHealthOfUnchangedBackends(t *testing.T) {
 		t.Fatalf("a changed backend starts afresh: %+v", st)
 	}
 }
+
+func TestBackoffIsNotCappedByTheRetryWaitButByTheDeadline(t *testing.T) {
+	c := newClock()
+	only := &backend{name: "only", script: []error{failed(), nil}}
+	p := pool.New([]pool.Model{one("gpt", b("only", 1, only))}, pool.Options{Timeout: time.Minute, Health: health,
+		Retry: pool.Retry{MaxAttempts: 2, MaxRetryWait: time.Millisecond}, Now: c.Now, Sleep: c.Sleep, Rand: func() float64 { return 0 }})
+	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text != "from only" || len(c.waits) != 1 {
+		t.Fatalf("%q %v waits %v: a 250ms backoff goes ahead though UPSTREAM_MAX_RETRY_WAIT is 1ms", ans.Text, err, c.waits)
+	}
+	c2 := newClock()
+	only2 := &backend{name: "only", script: []error{failed(), nil}}
+	p2 := pool.New([]pool.Model{one("gpt", b("only", 1, only2))}, pool.Options{Timeout: 100 * time.Millisecond, Health: health,
+		Retry: pool.Retry{MaxAttempts: 2, MaxRetryWait: time.Minute}, Now: c2.Now, Sleep: c2.Sleep, Rand: func() float64 { return 0 }})
+	if _, err := p2.Chat(context.Background(), conv); domain.KindOf(err) != domain.KindUpstream || only2.count() != 1 {
+		t.Fatalf("err %v after %d calls: a backoff past UPSTREAM_TIMEOUT answers at once", err, only2.count())
+	}
+}
+
+func TestWaitForACooldownIsCappedByTheRetryWait(t *testing.T) {
+	c := newClock()
+	only := &backend{name: "only", script: []error{throttled(2 * time.Second), nil}}
+	p := pool.New([]pool.Model{one("gpt", b("only", 1, only))}, pool.Options{Timeout: time.Minute, Health: health,
+		Retry: pool.Retry{MaxAttempts: 2, MaxRetryWait: time.Second}, Now: c.Now, Sleep: c.Sleep, Rand: func() float64 { return 0 }})
+	_, err := p.Chat(context.Background(), conv)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindThrottled || de.RetryAfter != 2*time.Second || len(c.waits) != 0 {
+		t.Fatalf("err %#v waits %v: a 2s Retry-After over a 1s cap answers 429 at once, Retry-After 2s", err, c.waits)
+	}
+}

@@ -52,9 +52,11 @@ func (r *request) next(ctx context.Context) (*member, error) {
 			r.prev = m
 			return m, nil
 		}
-		wake := r.soonest(now)
+		wake, backingOff := r.wake(now)
 		wait := wake.Sub(now)
-		if r.attempts == 0 || wait > r.p.opts.Retry.MaxRetryWait || r.pastDeadline(ctx, now.Add(wait)) {
+		// UPSTREAM_MAX_RETRY_WAIT caps waiting for a backend's cooldown or
+		// ejection; a backoff after a failure is ours, short and bounded.
+		if r.attempts == 0 || (!backingOff && wait > r.p.opts.Retry.MaxRetryWait) || r.pastDeadline(ctx, now.Add(wait)) {
 			return nil, r.answer(now)
 		}
 		zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Int("attempt", r.attempts+1).Dur("wait_ms", wait).
@@ -97,6 +99,26 @@ func (r *request) usable(m *member, now time.Time) bool {
 		return false
 	}
 	return m.health.availableAt(now).IsZero()
+}
+
+// wake is when this request may next try a backend, and whether that is
+// only this request's backoff after a failure (the backend is healthy).
+func (r *request) wake(now time.Time) (time.Time, bool) {
+	var best time.Time
+	backingOff := false
+	for _, m := range r.g.members {
+		at, own := m.health.availableAt(now), false
+		if t := r.retryAt[m]; t.After(at) {
+			at, own = t, at.IsZero() || !at.After(now)
+		}
+		if at.IsZero() {
+			at = now
+		}
+		if best.IsZero() || at.Before(best) {
+			best, backingOff = at, own
+		}
+	}
+	return best, backingOff
 }
 
 // soonest is when some backend of the model may be tried again.
