@@ -117,7 +117,7 @@ func newHandler(res Resolved, log zerolog.Logger, upstream *http.Client, ops ope
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		KeepAlive:    cfg.StreamKeepAlive,
 		Settings:     configInfo(res.Settings),
-		Models:       model.Models(),
+		Models:       model.Models,
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
 		Readiness:    readiness(cfg, problems),

@@ -16,12 +16,12 @@ import (
 // Options are the adapter's typed settings.
 type Options struct {
 	Version      string
-	MaxBodyBytes int64     // larger JSON bodies get 413
-	Settings     []Setting // what GET /api/config/info reports
-	Models       []string  // what the OpenAI-compatible surface accepts as "model"
-	OpenAPIYAML  []byte    // the contract, served at /api/openapi.yaml
-	OpenAPIJSON  []byte    // the same document as JSON, converted once at start-up
-	Security     Security  // inbound keys, rate limit, CORS, trusted proxies
+	MaxBodyBytes int64           // larger JSON bodies get 413
+	Settings     []Setting       // what GET /api/config/info reports
+	Models       func() []string // what the OpenAI-compatible surface accepts as "model", now
+	OpenAPIYAML  []byte          // the contract, served at /api/openapi.yaml
+	OpenAPIJSON  []byte          // the same document as JSON, converted once at start-up
+	Security     Security        // inbound keys, rate limit, CORS, trusted proxies
 
 	// KeepAlive is the comment interval before a stream's first token,
 	// so ingress idle timeouts do not cut a slow start.
@@ -53,6 +53,9 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	e.HandleMethodNotAllowed = true
 	_ = e.SetTrustedProxies(opts.Security.TrustedProxies) // none: the TCP peer is the client; app validated them
 
+	if opts.Models == nil {
+		opts.Models = func() []string { return nil }
+	}
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}

@@ -381,3 +381,6 @@ func TestCorrelationIDReachesTheUseCaseContext(t *testing.T) {
 	})
 	do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "X-Request-ID", "corr-1")
 }
+
+// models is a fixed model catalog, as Options.Models wants it.
+func models(names ...string) func() []string { return func() []string { return names } }

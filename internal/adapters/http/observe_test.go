@@ -44,7 +44,7 @@ func TestObserverGetsRouteTemplatesNeverRawPaths(t *testing.T) {
 	obs := &observerLog{}
 	metricsHit := false
 	h := httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{
-		Models: []string{"m1"}, MaxBodyBytes: 1024, Observer: obs,
+		Models: models("m1"), MaxBodyBytes: 1024, Observer: obs,
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { metricsHit = true }),
 	})
 	do(h, "GET", "/v1/models/m1", "", "")

@@ -33,7 +33,7 @@ func digests(keys ...string) [][sha256.Size]byte {
 func newGuarded(t *testing.T, sec httpadapter.Security) (http.Handler, *mocks.MockCompleter, *bytes.Buffer) {
 	t.Helper()
 	return engineWith(t, httpadapter.Options{
-		Version: "v-test", MaxBodyBytes: 1024, Models: []string{"m"}, Security: sec,
+		Version: "v-test", MaxBodyBytes: 1024, Models: models("m"), Security: sec,
 	})
 }
 

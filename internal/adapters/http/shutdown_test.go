@@ -25,7 +25,7 @@ func shutdownServer(t *testing.T) (*httptest.Server, *mocks.MockCompleter, conte
 	t.Helper()
 	svc := mocks.NewMockCompleter(gomock.NewController(t))
 	base, abort := context.WithCancelCause(context.Background())
-	srv := httptest.NewUnstartedServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 1 << 20, KeepAlive: time.Hour, Models: []string{"m"}}))
+	srv := httptest.NewUnstartedServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 1 << 20, KeepAlive: time.Hour, Models: models("m")}))
 	srv.Config.BaseContext = func(net.Listener) context.Context { return base }
 	srv.Start()
 	t.Cleanup(func() { abort(nil); srv.Close() })

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -78,14 +79,14 @@ func (r *v1ChatRequest) refuse() error {
 
 // input checks what only this surface has (model, content parts) and
 // hands the rest to the same domain validation as /api/chat.
-func (r *v1ChatRequest) input(models map[string]bool) (ports.Conversation, error) {
+func (r *v1ChatRequest) input(served func(string) bool) (ports.Conversation, error) {
 	if err := r.refuse(); err != nil {
 		return ports.Conversation{}, err
 	}
 	if r.Model == "" {
 		return ports.Conversation{}, &statusError{status: http.StatusBadRequest, code: "missing_required_parameter", param: "model", msg: "'model' is required"}
 	}
-	if !models[r.Model] {
+	if !served(r.Model) {
 		return ports.Conversation{}, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
 			msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", r.Model)}
 	}
@@ -101,7 +102,7 @@ func (r *v1ChatRequest) input(models map[string]bool) (ports.Conversation, error
 	if r.MaxCompletionTokens != nil {
 		maxTokens = r.MaxCompletionTokens
 	}
-	return ports.Conversation{Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: maxTokens}}, nil
+	return ports.Conversation{Model: r.Model, Messages: msgs, Sampling: domain.Sampling{Temperature: r.Temperature, MaxTokens: maxTokens}}, nil
 }
 
 // v1Content is a message's content as the SDKs send it: a string or an
@@ -182,12 +183,9 @@ type v1Choice struct {
 }
 
 func handleV1Chat(svc ports.Completer, opts Options) gin.HandlerFunc {
-	models := make(map[string]bool, len(opts.Models))
-	for _, m := range opts.Models {
-		models[m] = true
-	}
+	served := func(name string) bool { return slices.Contains(opts.Models(), name) }
 	return withBody(opts.MaxBodyBytes, func(c *gin.Context, req v1ChatRequest) {
-		in, err := req.input(models)
+		in, err := req.input(served)
 		if err != nil {
 			writeError(c, err)
 			return

@@ -21,19 +21,23 @@ type v1ModelList struct {
 
 func modelOf(id string) v1Model { return v1Model{ID: id, Object: "model", OwnedBy: "aoai-api"} }
 
-// handleV1Models lists the models a client may name (OPENAI_COMPAT_MODELS).
-func handleV1Models(models []string) gin.HandlerFunc {
-	list := v1ModelList{Object: "list", Data: make([]v1Model, 0, len(models))}
-	for _, m := range models {
-		list.Data = append(list.Data, modelOf(m))
+// handleV1Models lists the models a client may name, as they are now: a
+// reload of LLM_CONFIG_FILE changes them.
+func handleV1Models(models func() []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		names := models()
+		list := v1ModelList{Object: "list", Data: make([]v1Model, 0, len(names))}
+		for _, m := range names {
+			list.Data = append(list.Data, modelOf(m))
+		}
+		c.JSON(http.StatusOK, list)
 	}
-	return func(c *gin.Context) { c.JSON(http.StatusOK, list) }
 }
 
-func handleV1Model(models []string) gin.HandlerFunc {
+func handleV1Model(models func() []string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.Param("model")
-		for _, m := range models {
+		for _, m := range models() {
 			if m == id {
 				c.JSON(http.StatusOK, modelOf(m))
 				return

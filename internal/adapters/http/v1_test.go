@@ -21,7 +21,7 @@ import (
 
 func newV1Engine(t *testing.T) (http.Handler, *mocks.MockCompleter) {
 	t.Helper()
-	h, svc, _ := engineWith(t, httpadapter.Options{MaxBodyBytes: 2048, Models: []string{"gpt-4o", "mini"}, KeepAlive: time.Hour})
+	h, svc, _ := engineWith(t, httpadapter.Options{MaxBodyBytes: 2048, Models: models("gpt-4o", "mini"), KeepAlive: time.Hour})
 	return h, svc
 }
 
@@ -60,6 +60,7 @@ func TestV1ChatMapsRequestAndResponse(t *testing.T) {
 	h, svc := newV1Engine(t)
 	temp := 0.5
 	svc.EXPECT().Chat(gomock.Any(), ports.Conversation{
+		Model:    "gpt-4o", // selects the pool
 		Messages: []domain.Message{{Role: "user", Content: "Hi there"}, {Role: "assistant", Content: "Yo"}, {Role: "user", Content: "again"}},
 		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: intp(30)},
 	}).Return(domain.Completion{Answer: domain.Answer{Text: "Hello!", FinishReason: "stop", Model: "gpt-4o-2024-08-06", Tokens: domain.TokenUsage{Prompt: intp(7), Completion: intp(2), Total: intp(9)}}, Usage: domain.Usage{}}, nil)
@@ -176,7 +177,7 @@ func TestV1DomainErrorsKeepTheirStatus(t *testing.T) {
 
 func TestV1StreamChunkFormat(t *testing.T) {
 	svc := mocks.NewMockCompleter(gomock.NewController(t))
-	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: []string{"gpt-4o"}, KeepAlive: time.Hour}))
+	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: models("gpt-4o"), KeepAlive: time.Hour}))
 	defer srv.Close()
 	for _, includeUsage := range []bool{true, false} {
 		st := newScriptStream()
@@ -232,7 +233,7 @@ func TestV1StreamChunkFormat(t *testing.T) {
 
 func TestV1StreamErrorIsAnOpenAIErrorEvent(t *testing.T) {
 	svc := mocks.NewMockCompleter(gomock.NewController(t))
-	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: []string{"gpt-4o"}, KeepAlive: time.Hour}))
+	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: models("gpt-4o"), KeepAlive: time.Hour}))
 	defer srv.Close()
 	st := newScriptStream()
 	svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
