@@ -19,9 +19,8 @@ const (
 )
 
 var (
-	errKeyMissing = &statusError{status: http.StatusUnauthorized, code: "missing_api_key",
-		msg: "An API key is required: send Authorization: Bearer <key> or X-API-Key"}
-	errKeyInvalid = &statusError{status: http.StatusUnauthorized, code: "invalid_api_key", msg: "The API key is not valid"}
+	errKeyMissing = fail(kindMissingKey, "")
+	errKeyInvalid = fail(kindInvalidKey, "")
 )
 
 // keyring holds digests only. Comparing digests of equal length, and

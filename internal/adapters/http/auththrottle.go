@@ -1,7 +1,6 @@
 package http
 
 import (
-	"net/http"
 	"sync"
 	"time"
 )
@@ -20,10 +19,7 @@ type AuthThrottle struct {
 	Now func() time.Time
 }
 
-func errAuthThrottled(wait time.Duration) *statusError {
-	return &statusError{status: http.StatusTooManyRequests, code: "too_many_auth_failures", retryAfter: wait,
-		msg: "Too many wrong API keys from this address; retry later"}
-}
+func errAuthThrottled(wait time.Duration) error { return retryIn(fail(kindAuthLockout, ""), wait) }
 
 // authThrottle counts key attempts per address in fixed windows. An
 // attempt is counted before its key is compared and forgiven once the

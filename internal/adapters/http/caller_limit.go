@@ -1,15 +1,13 @@
 package http
 
 import (
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
-var errCallerBusy = &statusError{status: http.StatusTooManyRequests, code: "too_many_concurrent_requests",
-	msg: "This caller has too many model calls in flight; retry when one ends", retryAfter: time.Second}
+var errCallerBusy = retryIn(fail(kindCallerBusy, ""), time.Second)
 
 // limitPerCaller refuses a model call while the caller already has max
 // in flight, streams included: the slot is held until the handler

@@ -7,8 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-var errOriginNotAllowed = &statusError{status: http.StatusForbidden, code: "origin_not_allowed",
-	msg: "This origin is not allowed to call the service"}
+var errOriginNotAllowed = fail(kindOriginNotAllowed, "")
 
 // corsPolicy answers preflights for the allowed origins and lets their
 // pages read responses. A request from another origin still runs without

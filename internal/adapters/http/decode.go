@@ -17,7 +17,7 @@ import (
 	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
-var errUnsupportedMedia = &statusError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json", code: "unsupported_media_type"}
+var errUnsupportedMedia = fail(kindUnsupportedMedia, "")
 
 // strictJSON matches names as encoding/json did (case-insensitively,
 // with '_' and '-' significant), so no client's spelling changes
@@ -45,7 +45,7 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			return &statusError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body exceeds %d bytes", limit), code: "request_too_large"}
+			return fail(kindTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
 		case errors.Is(err, errTooDeep):
 			return badRequest(fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth))
 		}
@@ -90,9 +90,7 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-func badRequest(msg string) error {
-	return &statusError{status: http.StatusBadRequest, msg: msg, code: "invalid_request"}
-}
+func badRequest(msg string) error { return fail(kindBadRequest, msg) }
 
 // decodeError words the decoder's verdict for a client, naming the field
 // at fault in the domain's spelling (messages[0].role).
@@ -112,8 +110,7 @@ func decodeError(body []byte, err error) error {
 		return badRequest("request body has data after the JSON object") // a whole value ends where the error begins
 	case errors.As(err, &sem) && sem.JSONPointer != "" && sem.GoType != nil:
 		field := fieldOf(sem.JSONPointer)
-		return &statusError{status: http.StatusBadRequest, msg: fmt.Sprintf("'%s' must be %s", field, jsonType(sem.GoType)),
-			code: "invalid_type", param: field}
+		return failField(kindInvalidType, field, fmt.Sprintf("'%s' must be %s", field, jsonType(sem.GoType)))
 	}
 	return badRequest("request body is not valid JSON")
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 type decodeTarget struct {
@@ -66,8 +68,8 @@ func TestDecodeJSON(t *testing.T) {
 				}
 				return
 			}
-			se, ok := err.(*statusError)
-			if !ok || se.status != tt.status || !strings.Contains(se.msg, tt.wantErr) {
+			de, ok := err.(*domain.Error)
+			if !ok || errorTable[de.Kind].status != tt.status || !strings.Contains(de.Msg, tt.wantErr) {
 				t.Fatalf("got %#v, want %d containing %q", err, tt.status, tt.wantErr)
 			}
 		})
@@ -77,7 +79,7 @@ func TestDecodeJSON(t *testing.T) {
 func TestDecodeJSONNamesTypeErrorParam(t *testing.T) {
 	var dst decodeTarget
 	err := decodeBody(t, `{"messages":[{"role":"user"},{"content":["x"]}]}`, &dst)
-	if se, ok := err.(*statusError); !ok || se.param != "messages[1].content" || se.code != "invalid_type" {
+	if de, ok := err.(*domain.Error); !ok || de.Field != "messages[1].content" || errorTable[de.Kind].code != "invalid_type" {
 		t.Fatalf("got %#v", err)
 	}
 }

@@ -13,16 +13,67 @@ import (
 	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
-// statusByKind is the one table from domain kinds to HTTP statuses.
-var statusByKind = map[domain.Kind]int{
-	domain.KindInvalid:         http.StatusBadRequest,
-	domain.KindContentFiltered: http.StatusBadRequest,
-	domain.KindMisconfigured:   http.StatusInternalServerError,
-	domain.KindUpstream:        http.StatusBadGateway,
-	domain.KindThrottled:       http.StatusTooManyRequests,
-	domain.KindTimeout:         http.StatusGatewayTimeout,
-	domain.KindCanceled:        statusClientClosed,
-	domain.KindUnavailable:     http.StatusServiceUnavailable,
+// Failures of the HTTP exchange itself, which the domain knows nothing
+// about. They are domain.Kinds too, so that one table renders every
+// failure the service can answer with.
+const (
+	kindBadRequest         domain.Kind = "invalid_request"
+	kindInvalidType        domain.Kind = "invalid_type"
+	kindMissingParam       domain.Kind = "missing_required_parameter"
+	kindUnsupportedParam   domain.Kind = "unsupported_parameter"
+	kindConflictingFraming domain.Kind = "conflicting_framing"
+	kindMissingKey         domain.Kind = "missing_api_key"
+	kindInvalidKey         domain.Kind = "invalid_api_key"
+	kindOriginNotAllowed   domain.Kind = "origin_not_allowed"
+	kindNotFound           domain.Kind = "not_found"
+	kindMethodNotAllowed   domain.Kind = "method_not_allowed"
+	kindTooLarge           domain.Kind = "request_too_large"
+	kindUnsupportedMedia   domain.Kind = "unsupported_media_type"
+	kindRateLimited        domain.Kind = "rate_limit_exceeded"
+	kindAuthLockout        domain.Kind = "too_many_auth_failures"
+	kindCallerBusy         domain.Kind = "too_many_concurrent_requests"
+	kindShuttingDown       domain.Kind = "server_shutting_down"
+	kindInternal           domain.Kind = "internal_error"
+)
+
+// rendering is how one kind of failure is answered: its status, its
+// code in OpenAI's shape, and the message fail gives it by default.
+type rendering struct {
+	status int
+	code   string
+	msg    string
+}
+
+// errorTable is the one table from failures to answers, for both
+// surfaces and for stream error events alike.
+var errorTable = map[domain.Kind]rendering{
+	domain.KindInvalid:         {http.StatusBadRequest, "invalid_value", ""},
+	domain.KindContentFiltered: {http.StatusBadRequest, "content_filter", ""},
+	domain.KindUnknownModel:    {http.StatusNotFound, "model_not_found", ""},
+	domain.KindThrottled:       {http.StatusTooManyRequests, "rate_limit_exceeded", ""},
+	domain.KindMisconfigured:   {http.StatusInternalServerError, "misconfigured", ""},
+	domain.KindUpstream:        {http.StatusBadGateway, "upstream_error", ""},
+	domain.KindUnavailable:     {http.StatusServiceUnavailable, "service_unavailable", ""},
+	domain.KindTimeout:         {http.StatusGatewayTimeout, "upstream_timeout", ""},
+	domain.KindCanceled:        {statusClientClosed, "client_closed_request", ""},
+
+	kindBadRequest:         {http.StatusBadRequest, "invalid_request", ""},
+	kindInvalidType:        {http.StatusBadRequest, "invalid_type", ""},
+	kindMissingParam:       {http.StatusBadRequest, "missing_required_parameter", ""},
+	kindUnsupportedParam:   {http.StatusBadRequest, "unsupported_parameter", ""},
+	kindConflictingFraming: {http.StatusBadRequest, "conflicting_framing", "The request has both Content-Length and Transfer-Encoding; send only one of them"},
+	kindMissingKey:         {http.StatusUnauthorized, "missing_api_key", "An API key is required: send Authorization: Bearer <key> or X-API-Key"},
+	kindInvalidKey:         {http.StatusUnauthorized, "invalid_api_key", "The API key is not valid"},
+	kindOriginNotAllowed:   {http.StatusForbidden, "origin_not_allowed", "This origin is not allowed to call the service"},
+	kindNotFound:           {http.StatusNotFound, "not_found", "Resource not found"},
+	kindMethodNotAllowed:   {http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed"},
+	kindTooLarge:           {http.StatusRequestEntityTooLarge, "request_too_large", ""},
+	kindUnsupportedMedia:   {http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"},
+	kindRateLimited:        {http.StatusTooManyRequests, "rate_limit_exceeded", "Rate limit exceeded for this caller; retry later"},
+	kindAuthLockout:        {http.StatusTooManyRequests, "too_many_auth_failures", "Too many wrong API keys from this address; retry later"},
+	kindCallerBusy:         {http.StatusTooManyRequests, "too_many_concurrent_requests", "This caller has too many model calls in flight; retry when one ends"},
+	kindShuttingDown:       {http.StatusServiceUnavailable, "server_shutting_down", "The server is shutting down; retry the request"},
+	kindInternal:           {http.StatusInternalServerError, "internal_error", "Internal server error"},
 }
 
 // statusClientClosed is nginx's code for a client that left first; no
@@ -31,46 +82,73 @@ const statusClientClosed = 499
 
 const headerUpstreamRequestID = "X-Upstream-Request-ID"
 
-// statusError is a failure of the HTTP exchange itself (media type, size,
-// routing, decoding), which the domain knows nothing about. code and
-// param feed the OpenAI-style error shape.
-type statusError struct {
-	status     int
-	msg        string
-	code       string
-	param      string
-	retryAfter time.Duration // sent as Retry-After when set
+// fail builds one of the adapter's own failures; an empty msg takes the
+// table's.
+func fail(kind domain.Kind, msg string) *domain.Error {
+	if msg == "" {
+		msg = errorTable[kind].msg
+	}
+	return &domain.Error{Kind: kind, Msg: msg}
 }
 
-func (e *statusError) Error() string { return e.msg }
+// failField is fail naming the request field at fault.
+func failField(kind domain.Kind, field, msg string) *domain.Error {
+	e := fail(kind, msg)
+	e.Field = field
+	return e
+}
 
-var (
-	errNotFound         = &statusError{status: http.StatusNotFound, msg: "Resource not found", code: "not_found"}
-	errMethodNotAllowed = &statusError{status: http.StatusMethodNotAllowed, msg: "Method not allowed", code: "method_not_allowed"}
-	errInternal         = &statusError{status: http.StatusInternalServerError, msg: "Internal server error", code: "internal_error"}
-)
+// errInternal is what anything the table does not know becomes.
+var errInternal = fail(kindInternal, "")
 
-// failure is what a client is told, before it is put in either shape.
+// failure is err resolved through the table: what a client is told.
 type failure struct {
-	status            int
-	msg               string
-	code              string
-	param             string
-	upstreamRequestID string
-	categories        []string
-	retryAfter        time.Duration
+	rendering
+	*domain.Error
 }
 
-// codeByKind names domain kinds in the OpenAI-style shape.
-var codeByKind = map[domain.Kind]string{
-	domain.KindInvalid:         "invalid_value",
-	domain.KindContentFiltered: "content_filter",
-	domain.KindMisconfigured:   "misconfigured",
-	domain.KindUpstream:        "upstream_error",
-	domain.KindThrottled:       "rate_limit_exceeded",
-	domain.KindTimeout:         "upstream_timeout",
-	domain.KindCanceled:        "client_closed_request",
-	domain.KindUnavailable:     "service_unavailable",
+// describeError resolves err and logs what the client is not shown.
+// Anything the table does not know is the masked 500. Streams use it
+// too, for their error events.
+func describeError(c *gin.Context, err error) failure {
+	if cause := shutdownCause(c.Request.Context()); cause != nil {
+		err = cause // a cancelled upstream call is our doing, not the client's
+	}
+	var de *domain.Error
+	r, known := rendering{}, false
+	if errors.As(err, &de) {
+		r, known = errorTable[de.Kind]
+	}
+	if !known {
+		de, r = errInternal, errorTable[kindInternal]
+	}
+	log := zerolog.Ctx(c.Request.Context())
+	switch {
+	case r.status >= http.StatusInternalServerError:
+		log.Error().Err(err).Int("status", r.status).Msg("request failed")
+	case de.Err != nil:
+		log.Warn().Err(err).Int("status", r.status).Msg("request failed")
+	}
+	return failure{rendering: r, Error: de}
+}
+
+// writeError answers in the error shape of the request's surface: the
+// reference's for /api, OpenAI's under /v1 (see shapeOf).
+func writeError(c *gin.Context, err error) {
+	f := describeError(c, err)
+	if f.RetryAfter > 0 || f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
+		// Whole seconds, at least one: a hint in milliseconds, or none,
+		// must still tell a client to wait rather than retry at once.
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(f.RetryAfter.Seconds())))))
+	}
+	if f.UpstreamRequestID != "" {
+		c.Header(headerUpstreamRequestID, f.UpstreamRequestID)
+	}
+	if shapeOf(c) == openAIShape {
+		c.AbortWithStatusJSON(f.status, openAIErrorOf(f))
+		return
+	}
+	c.AbortWithStatusJSON(f.status, apiErrorOf(c, f))
 }
 
 type errorBody struct {
@@ -80,53 +158,12 @@ type errorBody struct {
 	Categories        []string `json:"categories,omitempty"`
 }
 
-// writeError answers with the error shape of the route's API: the
-// reference's for /api, OpenAI's under /v1. Anything it does not
-// recognise is a masked 500; the detail goes to the log only.
-func writeError(c *gin.Context, err error) {
-	f := describeError(c, err)
-	if f.retryAfter > 0 || f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
-		// Whole seconds, at least one: a hint in milliseconds, or none,
-		// must still tell a client to wait rather than retry at once.
-		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(f.retryAfter.Seconds())))))
-	}
-	if f.upstreamRequestID != "" {
-		c.Header(headerUpstreamRequestID, f.upstreamRequestID)
-	}
-	if isOpenAIRoute(c) {
-		c.AbortWithStatusJSON(f.status, openAIErrorOf(f))
-		return
-	}
-	c.AbortWithStatusJSON(f.status, apiErrorOf(c, f))
-}
-
 func apiErrorOf(c *gin.Context, f failure) errorBody {
-	return errorBody{Error: f.msg, CorrelationID: correlationID(c), UpstreamRequestID: f.upstreamRequestID, Categories: f.categories}
+	return errorBody{Error: f.Msg, CorrelationID: correlationID(c), UpstreamRequestID: f.UpstreamRequestID, Categories: f.Categories}
 }
 
-// describeError decides what err means for a client and logs what the
-// client is not shown. Streams use it too, for their error events.
-func describeError(c *gin.Context, err error) failure {
-	if cause := shutdownCause(c.Request.Context()); cause != nil {
-		err = cause // a cancelled upstream call is our doing, not the client's
-	}
-	f := failure{status: errInternal.status, msg: errInternal.msg, code: errInternal.code}
-	var se *statusError
-	var de *domain.Error
-	switch {
-	case errors.As(err, &se):
-		f.status, f.msg, f.code, f.param, f.retryAfter = se.status, se.msg, se.code, se.param, se.retryAfter
-	case errors.As(err, &de) && statusByKind[de.Kind] != 0:
-		f = failure{status: statusByKind[de.Kind], msg: de.Msg, code: codeByKind[de.Kind], param: de.Field,
-			upstreamRequestID: de.UpstreamRequestID, categories: de.Categories, retryAfter: de.RetryAfter}
-	default:
-		de = nil
-	}
-	log := zerolog.Ctx(c.Request.Context())
-	if f.status >= http.StatusInternalServerError {
-		log.Error().Err(err).Int("status", f.status).Msg("request failed")
-	} else if de != nil && de.Err != nil {
-		log.Warn().Err(err).Int("status", f.status).Msg("request failed")
-	}
-	return f
+// retryIn is a wait a client is told about, for errors made here.
+func retryIn(e *domain.Error, d time.Duration) *domain.Error {
+	e.RetryAfter = d
+	return e
 }

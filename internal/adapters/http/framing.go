@@ -6,8 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-var errConflictingFraming = &statusError{status: http.StatusBadRequest, code: "conflicting_framing",
-	msg: "The request has both Content-Length and Transfer-Encoding; send only one of them"}
+var errConflictingFraming = fail(kindConflictingFraming, "")
 
 // refuseConflictingFraming answers 400 and closes the connection when
 // the request's header carried both Content-Length and

@@ -37,9 +37,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		var v1 v1ChatRequest
 		if decodeFuzzed(t, body, &v1) {
 			in, err := v1.input(served)
-			var se *statusError
-			if err != nil && !errors.As(err, &se) {
-				t.Fatalf("v1 input error %T: %v", err, err)
+			var de *domain.Error
+			if err != nil && (!errors.As(err, &de) || errorTable[de.Kind].status/100 != 4) {
+				t.Fatalf("v1 input error %T: %v, want a 4xx", err, err)
 			}
 			if err == nil {
 				_, err := domain.ValidateChat(in.Messages, in.Sampling, limits)
@@ -58,9 +58,9 @@ func decodeFuzzed(t *testing.T, body []byte, dst any) bool {
 	c.Request.Header.Set("Content-Type", "application/json")
 	err := decodeJSON(c, 4096, dst)
 	if err != nil {
-		var se *statusError
-		if !errors.As(err, &se) || (se.status != http.StatusBadRequest && se.status != http.StatusRequestEntityTooLarge) || se.msg == "" {
-			t.Fatalf("refusal %#v, want a 400 or 413 statusError", err)
+		var de *domain.Error
+		if status := errorTable[domain.KindOf(err)].status; !errors.As(err, &de) || (status != http.StatusBadRequest && status != http.StatusRequestEntityTooLarge) || de.Msg == "" {
+			t.Fatalf("refusal %#v, want a 400 or 413 with a message", err)
 		}
 		return false
 	}

@@ -62,8 +62,8 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	e.Use(writeDeadline(opts.WriteTimeout))
 	e.Use(observe(opts.Observer), correlate(log), accessLog(), recovery())
 	e.Use(guards(opts.Security)...)
-	e.NoRoute(func(c *gin.Context) { writeError(c, errNotFound) })
-	e.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
+	e.NoRoute(func(c *gin.Context) { writeError(c, fail(kindNotFound, "")) })
+	e.NoMethod(func(c *gin.Context) { writeError(c, fail(kindMethodNotAllowed, "")) })
 	registerRoutes(e, svc, opts)
 	return e
 }

@@ -2,7 +2,6 @@ package http
 
 import (
 	"crypto/sha256"
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -85,8 +84,7 @@ func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.Hand
 		}
 		if limits != nil {
 			if ok, wait := limits.allow(callerOf(c)); !ok {
-				writeError(c, &statusError{status: http.StatusTooManyRequests, msg: "Rate limit exceeded for this caller; retry later",
-					code: "rate_limit_exceeded", retryAfter: wait})
+				writeError(c, retryIn(fail(kindRateLimited, ""), wait))
 				return
 			}
 		}

@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"errors"
-	"net/http"
 )
 
 // ErrShuttingDown is the cause with which the server cancels every
@@ -11,11 +10,7 @@ import (
 // context.WithCancelCause and http.Server.BaseContext). Handlers then
 // answer 503, and an open stream sends its error event before it ends,
 // instead of being cut with no word.
-var ErrShuttingDown error = &statusError{
-	status: http.StatusServiceUnavailable,
-	msg:    "The server is shutting down; retry the request",
-	code:   "server_shutting_down",
-}
+var ErrShuttingDown error = fail(kindShuttingDown, "")
 
 // shutdownCause returns ErrShuttingDown when the server, not the client,
 // ended ctx; else nil.

@@ -52,8 +52,7 @@ type v1Message struct {
 }
 
 func unsupported(param string) error {
-	return &statusError{status: http.StatusBadRequest, code: "unsupported_parameter", param: param,
-		msg: fmt.Sprintf("'%s' is not supported by this service", param)}
+	return failField(kindUnsupportedParam, param, fmt.Sprintf("'%s' is not supported by this service", param))
 }
 
 // refuse names the first parameter set to anything but null or false.
@@ -84,11 +83,10 @@ func (r *v1ChatRequest) input(served func(string) bool) (ports.Conversation, err
 		return ports.Conversation{}, err
 	}
 	if r.Model == "" {
-		return ports.Conversation{}, &statusError{status: http.StatusBadRequest, code: "missing_required_parameter", param: "model", msg: "'model' is required"}
+		return ports.Conversation{}, failField(kindMissingParam, "model", "'model' is required")
 	}
 	if !served(r.Model) {
-		return ports.Conversation{}, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
-			msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", r.Model)}
+		return ports.Conversation{}, domain.UnknownModel(r.Model)
 	}
 	msgs := make([]domain.Message, len(r.Messages))
 	for i, m := range r.Messages {

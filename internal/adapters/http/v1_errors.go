@@ -2,18 +2,7 @@ package http
 
 import (
 	"net/http"
-	"strings"
-
-	"github.com/gin-gonic/gin"
 )
-
-// isOpenAIRoute reports whether the request is on the OpenAI-compatible
-// surface, whose errors, even from middleware and 404/405, take OpenAI's
-// shape so the SDKs can read them.
-func isOpenAIRoute(c *gin.Context) bool {
-	p := c.Request.URL.Path
-	return p == "/v1" || strings.HasPrefix(p, "/v1/")
-}
 
 type openAIErrorBody struct {
 	Error openAIError `json:"error"`
@@ -29,12 +18,12 @@ type openAIError struct {
 // openAIErrorOf puts a failure in OpenAI's shape; the correlation id
 // travels in X-Request-ID only.
 func openAIErrorOf(f failure) openAIErrorBody {
-	e := openAIError{Message: f.msg, Type: openAIErrorType(f.status)}
+	e := openAIError{Message: f.Msg, Type: openAIErrorType(f.status)}
 	if f.code != "" {
 		e.Code = &f.code
 	}
-	if f.param != "" {
-		e.Param = &f.param
+	if f.Field != "" {
+		e.Param = &f.Field
 	}
 	return openAIErrorBody{Error: e}
 }

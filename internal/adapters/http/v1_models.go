@@ -1,10 +1,11 @@
 package http
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 type v1Model struct {
@@ -43,7 +44,6 @@ func handleV1Model(models func() []string) gin.HandlerFunc {
 				return
 			}
 		}
-		writeError(c, &statusError{status: http.StatusNotFound, code: "model_not_found", param: "model",
-			msg: fmt.Sprintf("The model '%s' does not exist or you do not have access to it.", id)})
+		writeError(c, domain.UnknownModel(id))
 	}
 }

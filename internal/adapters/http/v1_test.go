@@ -149,32 +149,6 @@ func TestV1ErrorsTakeOpenAIShapeEverywhere(t *testing.T) {
 	}
 }
 
-func TestV1DomainErrorsKeepTheirStatus(t *testing.T) {
-	tests := []struct {
-		err    error
-		status int
-		code   string
-		param  string
-	}{
-		{domain.InvalidField("messages[0].role", "'messages[0].role' may not be system"), 400, "invalid_value", "messages[0].role"},
-		{domain.Throttled("slow down", 2*time.Second, nil), 429, "rate_limit_exceeded", ""},
-		{domain.Timeout("too slow", nil), 504, "upstream_timeout", ""},
-		{domain.Upstream("bad gateway", nil), 502, "upstream_error", ""},
-	}
-	for _, tt := range tests {
-		h, svc := newV1Engine(t)
-		svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{}, tt.err)
-		rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"system","content":"x"}]}`)
-		e := assertOpenAIError(t, rec, tt.status, tt.code, tt.param)
-		if tt.status == 429 && rec.Header().Get("Retry-After") != "2" {
-			t.Errorf("Retry-After = %q", rec.Header().Get("Retry-After"))
-		}
-		if tt.param == "" && e["param"] != nil {
-			t.Errorf("param = %v, want null", e["param"])
-		}
-	}
-}
-
 func TestV1StreamChunkFormat(t *testing.T) {
 	svc := mocks.NewMockCompleter(gomock.NewController(t))
 	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: models("gpt-4o"), KeepAlive: time.Hour}))
