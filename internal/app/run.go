@@ -54,6 +54,7 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logSecurity(log, cfg, h.OpenRoutes())
 	return srv.serve(ctx, apiListener(cfg, h), others...)
 }
 
@@ -96,7 +97,7 @@ func metricsOnly(scrape http.Handler) http.Handler {
 
 // newHandler wires adapters and use case; upstream is the shared client.
 // The contract is converted to JSON here, once, rather than per request.
-func newHandler(res Resolved, log zerolog.Logger, upstream *http.Client, ops operations) (http.Handler, error) {
+func newHandler(res Resolved, log zerolog.Logger, upstream *http.Client, ops operations) (*httpadapter.Handler, error) {
 	cfg := res.Config
 	docJSON, err := api.JSON()
 	if err != nil {

@@ -26,7 +26,6 @@ func logStartup(log zerolog.Logger, res Resolved) {
 		ev = ev.Str("azure_auth", cfg.AzureAuth) // the mode, never a key or token
 	}
 	ev.Msg("starting aoai-api")
-	logSecurity(log, cfg)
 	if cfg.LogPrompts {
 		log.Warn().Msg("LOG_PROMPTS is on: prompt and response text are logged at DEBUG")
 	}

@@ -3,10 +3,11 @@ package app
 import "github.com/rs/zerolog"
 
 // logSecurity says plainly at start-up what guards the service, and
-// above all when nothing stops a stranger from spending the quota.
-func logSecurity(log zerolog.Logger, cfg Config) {
+// above all when nothing stops a stranger from spending the quota. open
+// are the routes served without a key, as the HTTP adapter lists them.
+func logSecurity(log zerolog.Logger, cfg Config, open []string) {
 	if n := len(cfg.inboundKeyDigests); n > 0 {
-		log.Info().Int("keys", n).Msg("inbound authentication is on: an API key is required on every route but /, /api, /api/, probes, metrics and the OpenAPI document")
+		log.Info().Int("keys", n).Strs("open_routes", open).Msg("inbound authentication is on: an API key is required on every route but the open ones")
 		if cfg.AuthFailuresPerMinute == 0 {
 			log.Warn().Msg("AUTH_FAILURES_PER_MINUTE is 0: wrong API keys are never throttled, so keys can be guessed at full speed")
 		}

@@ -12,7 +12,7 @@ func TestStartupWarnsWhenWrongKeysAreNeverThrottled(t *testing.T) {
 	for _, perMinute := range []int{0, 20} {
 		var out bytes.Buffer
 		cfg := Config{inboundKeyDigests: [][sha256.Size]byte{{}}, AuthFailuresPerMinute: perMinute}
-		logSecurity(newLogger("INFO", "json", nil, &out), cfg)
+		logSecurity(newLogger("INFO", "json", nil, &out), cfg, nil)
 		if got := strings.Contains(out.String(), warning); got != (perMinute == 0) {
 			t.Errorf("AUTH_FAILURES_PER_MINUTE=%d: warned = %v:\n%s", perMinute, got, out.String())
 		}

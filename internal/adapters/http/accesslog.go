@@ -9,10 +9,15 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// quietPaths are polled by machines every few seconds: kubelet probes
-// and Prometheus scrapes. Their lines go to DEBUG, so they do not bury
-// the requests people read logs for.
-var quietPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+const quietKey = "quiet_log"
+
+// quiet marks the routes machines poll every few seconds, kubelet probes
+// and Prometheus scrapes: their access lines go to DEBUG, so they do not
+// bury the requests people read logs for.
+func quiet(c *gin.Context) {
+	c.Set(quietKey, true)
+	c.Next()
+}
 
 // accessLog writes one entry per request, in the reference's shape.
 func accessLog() gin.HandlerFunc {
@@ -24,7 +29,7 @@ func accessLog() gin.HandlerFunc {
 		log := zerolog.Ctx(c.Request.Context())
 		ev := log.Info()
 		switch {
-		case quietPaths[path] && c.FullPath() == path:
+		case c.GetBool(quietKey):
 			ev = log.Debug()
 		case status >= http.StatusInternalServerError:
 			ev = log.Error()

@@ -37,10 +37,25 @@ type Options struct {
 	Metrics   http.Handler    // served at GET /metrics; nil when it has its own port
 }
 
+// Handler is the engine with every route and middleware.
+type Handler struct {
+	*gin.Engine
+	open []endpoint
+}
+
+// OpenRoutes are the routes served without a key, as "GET /healthz".
+func (h *Handler) OpenRoutes() []string {
+	out := make([]string, len(h.open))
+	for i, e := range h.open {
+		out[i] = e.String()
+	}
+	return out
+}
+
 // NewHandler builds the engine with every route and middleware. The
 // welcome page lists the engine's Routes(), and the contract tests
 // compare that list with the OpenAPI document's operations.
-func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engine {
+func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *Handler {
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = 15 * time.Second
 	}
@@ -61,9 +76,6 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *gin.Engi
 	}
 	e.Use(writeDeadline(opts.WriteTimeout))
 	e.Use(observe(opts.Observer), correlate(log), accessLog(), recovery())
-	e.Use(guards(opts.Security)...)
-	e.NoRoute(func(c *gin.Context) { writeError(c, fail(kindNotFound, "")) })
-	e.NoMethod(func(c *gin.Context) { writeError(c, fail(kindMethodNotAllowed, "")) })
-	registerRoutes(e, svc, opts)
-	return e
+	e.Use(boundaries(opts.Security)...)
+	return &Handler{Engine: e, open: registerRoutes(e, svc, opts)}
 }

@@ -8,36 +8,56 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) {
+// registerRoutes puts every route in the group that says what it is:
+// public (no key: load balancers, probes, scrapers, people exploring the
+// API, and nothing that spends quota or shows configuration), guarded,
+// and the /v1 surface, guarded and in OpenAI's error shape. The model
+// routes add the per-caller bound and the hang-up watch. It returns the
+// public routes: the one list of what needs no key.
+func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint {
+	guard, modelCalls := guards(opts.Security), modelCallGuards(opts) // one instance each: /api and /v1 share their counts
+	public := e.Group("")
+	probes := public.Group("", quiet)
+	guarded := e.Group("", guard...)
+	models := guarded.Group("", modelCalls...)
+	v1 := e.Group(v1Prefix, append([]gin.HandlerFunc{withShape(openAIShape)}, guard...)...)
+	v1Models := v1.Group("", modelCalls...)
+	e.NoRoute(append(guard, func(c *gin.Context) { writeError(c, fail(kindNotFound, "")) })...)
+	e.NoMethod(append(guard, func(c *gin.Context) { writeError(c, fail(kindMethodNotAllowed, "")) })...)
+
 	welcome := &welcomeBody{Service: "aoai-api", Version: opts.Version}
 	home := handleHome(welcome)
-	e.GET("/", home)
-	e.GET("/api", home)
-	e.GET("/api/", home)
-	model := e.Group("", modelCallGuards(opts)...)
-	model.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
-	model.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
-	model.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
-	model.POST("/api/chat/stream", handleChatStream(svc, opts))
-	model.POST("/v1/chat/completions", handleV1Chat(svc, opts))
-	e.GET("/v1/models", handleV1Models(opts.Models))
-	e.GET("/v1/models/:model", handleV1Model(opts.Models))
-	e.GET("/api/config/info", handleConfigInfo(opts.Settings))
-	e.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
-	e.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
-	e.GET("/healthz", handleHealthz)
-	e.GET("/readyz", handleReadyz(opts.Readiness, opts.Draining))
+	public.GET("/", home)
+	public.GET("/api", home)
+	public.GET("/api/", home)
+	public.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
+	public.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
+	probes.GET("/healthz", handleHealthz)
+	probes.GET("/readyz", handleReadyz(opts.Readiness, opts.Draining))
 	if opts.Metrics != nil {
-		e.GET("/metrics", gin.WrapH(opts.Metrics))
+		probes.GET("/metrics", gin.WrapH(opts.Metrics))
 	}
+	open := listEndpoints(e.Routes())
+
+	models.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
+	models.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
+	models.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
+	models.POST("/api/chat/stream", handleChatStream(svc, opts))
+	guarded.GET("/api/config/info", handleConfigInfo(opts.Settings))
+	v1Models.POST("/chat/completions", handleV1Chat(svc, opts))
+	v1.GET("/models", handleV1Models(opts.Models))
+	v1.GET("/models/:model", handleV1Model(opts.Models))
 
 	welcome.Endpoints = listEndpoints(e.Routes())
+	return open
 }
 
 type endpoint struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 }
+
+func (e endpoint) String() string { return e.Method + " " + e.Path }
 
 // listEndpoints derives the welcome page's list from the router, so it
 // cannot drift from what is served.

@@ -38,14 +38,20 @@ type RateLimit struct {
 	Now func() time.Time
 }
 
-// guards are the middleware that run on every route after correlation,
-// logging and recovery, so that their refusals are logged and carry the
-// correlation id like any other error.
-func guards(sec Security) []gin.HandlerFunc {
+// boundaries are the middleware every request passes after correlation,
+// logging and recovery, matched or not, so that their refusals are
+// logged and carry the correlation id like any other error.
+func boundaries(sec Security) []gin.HandlerFunc {
 	hs := []gin.HandlerFunc{securityHeaders(), refuseConflictingFraming()}
 	if len(sec.CORSOrigins) > 0 {
 		hs = append(hs, corsPolicy(sec.CORSOrigins))
 	}
+	return hs
+}
+
+// guards are what the guarded route groups and unmatched requests run:
+// the caller's key and rate. None when neither is configured.
+func guards(sec Security) []gin.HandlerFunc {
 	var auth *keyring
 	var throttle *authThrottle
 	if len(sec.KeyDigests) > 0 {
@@ -58,22 +64,19 @@ func guards(sec Security) []gin.HandlerFunc {
 	if sec.RateLimit.RPS > 0 {
 		limits = newCallerLimits(sec.RateLimit)
 	}
-	if auth != nil || limits != nil {
-		hs = append(hs, guard(auth, throttle, limits))
+	if auth == nil && limits == nil {
+		return nil
 	}
-	return hs
+	return []gin.HandlerFunc{guard(auth, throttle, limits)}
 }
 
 // guard checks the caller's address against the auth throttle, then its
-// key, then its rate, on every path that is not open. Open is a short
-// allowlist, so a route added later is protected unless someone decides
-// otherwise.
+// key, then its rate. Routes are guarded unless registered in the public
+// group, so a route added later is protected unless someone decides
+// otherwise; an unmatched path is guarded too, so that a stranger
+// without a key learns nothing of which paths exist.
 func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if isOpenPath(c.Request.URL.Path) {
-			c.Next()
-			return
-		}
 		addr := c.ClientIP()
 		if auth != nil {
 			digest, ok := authenticate(c, auth, throttle, addr)
@@ -90,16 +93,4 @@ func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.Hand
 		}
 		c.Next()
 	}
-}
-
-// isOpenPath names what load balancers, probes, scrapers and people
-// exploring the API reach without a key: nothing that spends quota or
-// shows configuration. Exact paths only, compared with the same decoded
-// URL.Path the router matches, so no other spelling is let through.
-func isOpenPath(p string) bool {
-	switch p {
-	case "/", "/api", "/api/", "/healthz", "/readyz", "/metrics", "/api/openapi.yaml", "/api/openapi.json":
-		return true
-	}
-	return false
 }
