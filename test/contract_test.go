@@ -129,7 +129,9 @@ func (c *contract) check(ctx context.Context, ex exchange) error {
 		return fmt.Errorf("finding the operation: %w", err)
 	}
 
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: !ex.complete}
+	// Keys are the service's to check, and the tests send wrong ones on purpose.
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: !ex.complete,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	if matched && ex.status >= 200 && ex.status < 300 {
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
