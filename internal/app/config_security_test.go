@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 )
 
 func TestSecurityDefaults(t *testing.T) {
@@ -22,7 +24,7 @@ func TestSecurityDefaults(t *testing.T) {
 		c.UpstreamQueueTimeout != 2*time.Second {
 		t.Errorf("security defaults = %+v", c)
 	}
-	if got := c.serverLimits(); got != (serverLimits{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 2 * time.Minute, maxHeaderBytes: 64 << 10}) {
+	if got := c.serverLimits(); got != (httpadapter.Limits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute, Write: 30 * time.Second, MaxHeaderBytes: 64 << 10}) {
 		t.Errorf("server limits = %+v", got)
 	}
 }

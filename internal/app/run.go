@@ -42,31 +42,25 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	srv := newServer(cfg.drainPolicy(), cfg.serverLimits(), httpadapter.ErrShuttingDown, log)
-	ops := operations{metrics: m, draining: srv.draining}
-	var others []listener
+	srv := httpadapter.NewServer(httpadapter.DrainPolicy{Delay: cfg.ShutdownDelay, Timeout: cfg.ShutdownTimeout}, cfg.serverLimits(), log)
+	ops := operations{metrics: m, draining: srv.Draining()}
+	var others []httpadapter.Listener
 	if cfg.MetricsPort == "" {
 		ops.scrape = scrape
 	} else {
-		others = append(others, listener{name: "metrics listening", addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), h: metricsOnly(scrape)})
+		others = append(others, httpadapter.Listener{Name: "metrics listening", Addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), Handler: metricsOnly(scrape)})
 	}
 	h, err := newHandler(res, log, llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), ops)
 	if err != nil {
 		return err
 	}
 	logSecurity(log, cfg, h.OpenRoutes())
-	return srv.serve(ctx, apiListener(cfg, h), others...)
+	return srv.Serve(ctx, httpadapter.Listener{Name: "listening", Addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), Handler: h}, others...)
 }
 
-// apiListener serves the API with the HTTP adapter watching each
-// connection: its raw framing, writes outside a response, a hang-up.
-func apiListener(cfg Config, h http.Handler) listener {
-	limits := httpadapter.ConnLimits{MaxHeaderBytes: cfg.MaxHeaderBytes, WriteTimeout: cfg.WriteTimeout}
-	return listener{
-		name: "listening", addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), h: h,
-		wrap:        func(ln net.Listener) net.Listener { return httpadapter.WrapListener(ln, limits) },
-		connContext: httpadapter.ConnContext,
-	}
+// serverLimits are what one client may make the server hold.
+func (c Config) serverLimits() httpadapter.Limits {
+	return httpadapter.Limits{ReadHeader: c.ReadHeaderTimeout, Read: c.ReadTimeout, Idle: c.IdleTimeout, Write: c.WriteTimeout, MaxHeaderBytes: c.MaxHeaderBytes}
 }
 
 // operations are the hooks that serve operators rather than clients.

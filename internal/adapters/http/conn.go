@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// ConnLimits are what the connection wrapper needs to know about the
+// connLimits are what the connection wrapper needs to know about the
 // server it serves.
-type ConnLimits struct {
+type connLimits struct {
 	// MaxHeaderBytes is the server's header limit; past it net/http
 	// answers 431 and closes, so the framing sniffer stops looking.
 	MaxHeaderBytes int
@@ -19,17 +19,17 @@ type ConnLimits struct {
 	WriteTimeout time.Duration
 }
 
-// WrapListener wraps each accepted connection so that the adapter sees
+// wrapListener wraps each accepted connection so that the adapter sees
 // what net/http hides from handlers: the framing headers each request
 // arrived with, and the socket itself, to notice a peer that hung up.
-// The server must also use ConnContext.
-func WrapListener(ln net.Listener, limits ConnLimits) net.Listener {
+// The server must also use connContext.
+func wrapListener(ln net.Listener, limits connLimits) net.Listener {
 	return &connListener{Listener: ln, limits: limits}
 }
 
 type connListener struct {
 	net.Listener
-	limits ConnLimits
+	limits connLimits
 }
 
 func (l *connListener) Accept() (net.Conn, error) {
@@ -42,9 +42,9 @@ func (l *connListener) Accept() (net.Conn, error) {
 
 type connKey struct{}
 
-// ConnContext is http.Server.ConnContext: it hands every request the
+// connContext is http.Server.ConnContext: it hands every request the
 // connection it came on.
-func ConnContext(ctx context.Context, c net.Conn) context.Context {
+func connContext(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, c)
 }
 
@@ -64,7 +64,7 @@ type trackedConn struct {
 	writeArmed   atomic.Bool // a write deadline is set; net/http clears it after each response
 }
 
-func newTrackedConn(c net.Conn, limits ConnLimits) *trackedConn {
+func newTrackedConn(c net.Conn, limits connLimits) *trackedConn {
 	tc := &trackedConn{Conn: c, writeTimeout: limits.WriteTimeout}
 	tc.framing.init(limits.MaxHeaderBytes)
 	return tc

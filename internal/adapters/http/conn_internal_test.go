@@ -11,7 +11,7 @@ import (
 
 // tcpPair is a loopback connection: the server side wrapped as the
 // listener wraps it, and the client side.
-func tcpPair(t *testing.T, limits ConnLimits) (*trackedConn, net.Conn) {
+func tcpPair(t *testing.T, limits connLimits) (*trackedConn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -22,7 +22,7 @@ func tcpPair(t *testing.T, limits ConnLimits) (*trackedConn, net.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := WrapListener(ln, limits).Accept()
+	server, err := wrapListener(ln, limits).Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func tcpPair(t *testing.T, limits ConnLimits) (*trackedConn, net.Conn) {
 // deadline; the connection bounds them, so a client that reads nothing
 // cannot hold one forever. A deadline a response set is left alone.
 func TestWritesOutsideAResponseAreBounded(t *testing.T) {
-	server, _ := tcpPair(t, ConnLimits{WriteTimeout: 100 * time.Millisecond})
+	server, _ := tcpPair(t, connLimits{WriteTimeout: 100 * time.Millisecond})
 	chunk := bytes.Repeat([]byte("x"), 64<<10)
 	done := make(chan error, 1)
 	go func() {
@@ -54,7 +54,7 @@ func TestWritesOutsideAResponseAreBounded(t *testing.T) {
 		t.Fatal("a write to a client that reads nothing never ended")
 	}
 
-	armed, _ := tcpPair(t, ConnLimits{WriteTimeout: time.Nanosecond})
+	armed, _ := tcpPair(t, connLimits{WriteTimeout: time.Nanosecond})
 	if err := armed.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func FuzzFramingAgreesWithNetHTTP(f *testing.F) {
 	var wrong []string
 	srv := &http.Server{
 		DisableGeneralOptionsHandler: true, // as the service's server
-		ConnContext:                  ConnContext,
+		ConnContext:                  connContext,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tc := connOf(r.Context()).(*trackedConn)
 			if tc.framing.conflict.Load() == tc.nextRequest() && len(r.TransferEncoding) == 0 && r.ProtoAtLeast(1, 1) {
@@ -42,7 +42,7 @@ func FuzzFramingAgreesWithNetHTTP(f *testing.F) {
 			_, _ = io.Copy(io.Discard, r.Body)
 		}),
 	}
-	go func() { _ = srv.Serve(WrapListener(ln, ConnLimits{MaxHeaderBytes: 4096, WriteTimeout: time.Second})) }()
+	go func() { _ = srv.Serve(wrapListener(ln, connLimits{MaxHeaderBytes: 4096, WriteTimeout: time.Second})) }()
 	f.Cleanup(func() { _ = srv.Close() })
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		c, err := net.Dial("tcp", ln.Addr().String())

@@ -9,7 +9,7 @@ import (
 // request; the client then leaves with another byte still unread. Bytes
 // alone are no hang-up; the close is seen although data is pending.
 func TestPeerHungUpSeesAClientThatLeftBytesBehind(t *testing.T) {
-	server, client := tcpPair(t, ConnLimits{})
+	server, client := tcpPair(t, connLimits{})
 	rc := rawConn(server)
 	if rc == nil {
 		t.Fatal("no socket under the wrapped connection")

@@ -1,4 +1,4 @@
-package app
+package http
 
 import (
 	"bytes"
@@ -68,22 +68,20 @@ type drainRig struct {
 	stop    context.CancelFunc
 	delay   chan time.Time
 	timeout chan time.Time
-	srv     *server
+	srv     *Server
 	done    chan error
 }
 
-var errTestShutdown = errors.New("test shutdown")
-
-func startDrainRig(t *testing.T, h http.Handler, others ...listener) *drainRig {
+func startDrainRig(t *testing.T, h http.Handler, others ...Listener) *drainRig {
 	t.Helper()
 	r := &drainRig{logs: &lockedBuffer{}, delay: make(chan time.Time), timeout: make(chan time.Time), done: make(chan error, 1)}
-	policy := drainPolicy{delay: time.Hour, timeout: 2 * time.Hour, grace: 5 * time.Second} // hours: only the test fires them
-	r.srv = newServer(policy, testLimits, errTestShutdown, zerolog.New(r.logs))
+	policy := DrainPolicy{Delay: time.Hour, Timeout: 2 * time.Hour} // hours: only the test fires them
+	r.srv = NewServer(policy, testLimits, zerolog.New(r.logs))
 	r.srv.after = func(d time.Duration) <-chan time.Time {
 		switch d {
-		case policy.delay:
+		case policy.Delay:
 			return r.delay
-		case policy.timeout:
+		case policy.Timeout:
 			return r.timeout
 		}
 		t.Errorf("unexpected timer %s", d)
@@ -91,7 +89,9 @@ func startDrainRig(t *testing.T, h http.Handler, others ...listener) *drainRig {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	r.stop = stop
-	go func() { r.done <- r.srv.serve(ctx, listener{name: "listening", addr: "127.0.0.1:0", h: h}, others...) }()
+	go func() {
+		r.done <- r.srv.Serve(ctx, Listener{Name: "listening", Addr: "127.0.0.1:0", Handler: h}, others...)
+	}()
 	r.addr = r.logs.waitLog(t, "listening")["addr"].(string)
 	t.Cleanup(func() {
 		stop()
@@ -198,7 +198,7 @@ func TestDeadlineCancelsRequestsWithTheShutdownCause(t *testing.T) {
 	r.delay <- time.Now()
 	r.logs.waitLog(t, "stopped accepting connections")
 	r.timeout <- time.Now()
-	if got := <-cause; !errors.Is(got, errTestShutdown) {
+	if got := <-cause; !errors.Is(got, ErrShuttingDown) {
 		t.Errorf("handler's context cause = %v, want the shutdown cause", got)
 	}
 	if got := <-slow; got.status != 503 {
@@ -214,7 +214,7 @@ func TestDeadlineCancelsRequestsWithTheShutdownCause(t *testing.T) {
 func TestMetricsListenerServesThroughTheDrain(t *testing.T) {
 	arrived, release, cause := make(chan struct{}, 1), make(chan struct{}), make(chan error, 1)
 	scrape := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "metrics") })
-	r := startDrainRig(t, slowHandler(arrived, release, cause), listener{name: "metrics listening", addr: "127.0.0.1:0", h: metricsOnly(scrape)})
+	r := startDrainRig(t, slowHandler(arrived, release, cause), Listener{Name: "metrics listening", Addr: "127.0.0.1:0", Handler: scrape})
 	maddr := r.logs.waitLog(t, "metrics listening")["addr"].(string)
 	slow := getAsync("http://" + r.addr + "/slow")
 	<-arrived
@@ -241,12 +241,12 @@ func TestListenFailureIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	srv := newServer(drainPolicy{}, testLimits, errTestShutdown, zerolog.Nop())
-	err = srv.serve(context.Background(), listener{name: "listening", addr: "127.0.0.1:0", h: http.NotFoundHandler()},
-		listener{name: "metrics listening", addr: ln.Addr().String(), h: http.NotFoundHandler()})
+	srv := NewServer(DrainPolicy{}, testLimits, zerolog.Nop())
+	err = srv.Serve(context.Background(), Listener{Name: "listening", Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()},
+		Listener{Name: "metrics listening", Addr: ln.Addr().String(), Handler: http.NotFoundHandler()})
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Errorf("err = %v, want a listen error", err)
 	}
 }
 
-var testLimits = serverLimits{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 120 * time.Second, maxHeaderBytes: 64 << 10}
+var testLimits = Limits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 120 * time.Second, Write: 30 * time.Second, MaxHeaderBytes: 64 << 10}
