@@ -1,9 +1,11 @@
 package domain_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
 )
@@ -59,5 +61,22 @@ func TestKindOfSurvivesWrapping(t *testing.T) {
 	}
 	if domain.KindOf(errors.New("plain")) != "" {
 		t.Error("plain errors have no kind")
+	}
+}
+
+func TestEndedTellsATimeoutFromADepartedCaller(t *testing.T) {
+	if domain.Ended(context.Background(), "slow", nil) != nil {
+		t.Error("a live context has not ended")
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if e := domain.Ended(gone, "slow", nil); domain.KindOf(e) != domain.KindCanceled || !errors.Is(e, context.Canceled) {
+		t.Errorf("cancelled: %#v", e)
+	}
+	late, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	cause := errors.New("read tcp: i/o timeout")
+	if e := domain.Ended(late, "slow", cause); domain.KindOf(e) != domain.KindTimeout || e.Error() != "slow: read tcp: i/o timeout" || !errors.Is(e, cause) {
+		t.Errorf("past its deadline: %#v", e)
 	}
 }

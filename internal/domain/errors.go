@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -118,4 +119,21 @@ func KindOf(err error) Kind {
 		return de.Kind
 	}
 	return ""
+}
+
+// Ended maps a finished context to the error its callers are owed: a
+// spent deadline is a timeout (timeoutMsg), anything else the caller
+// leaving. It returns nil while ctx is alive. It is the one place where
+// context state becomes an error kind.
+func Ended(ctx context.Context, timeoutMsg string, cause error) error {
+	switch err := ctx.Err(); {
+	case err == nil:
+		return nil
+	case cause == nil:
+		cause = err
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return Timeout(timeoutMsg, cause)
+	}
+	return Canceled(cause)
 }

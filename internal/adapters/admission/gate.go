@@ -64,8 +64,8 @@ func (g *Gate) acquire(ctx context.Context) error {
 		return nil
 	default:
 	}
-	if err := ctx.Err(); err != nil {
-		return domain.Canceled(err)
+	if err := domain.Ended(ctx, "the wait for a model call timed out", nil); err != nil {
+		return err
 	}
 	timer := time.NewTimer(g.wait)
 	defer timer.Stop()
@@ -73,7 +73,7 @@ func (g *Gate) acquire(ctx context.Context) error {
 	case g.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return domain.Canceled(ctx.Err())
+		return domain.Ended(ctx, "the wait for a model call timed out", nil)
 	case <-timer.C:
 		return domain.Unavailable("the service is at its limit of concurrent model calls; retry shortly", g.retryAfter())
 	}

@@ -12,6 +12,9 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
+// timedOut is the offline model's word for a spent deadline.
+const timedOut = "the offline model did not answer in time"
+
 // ModelName is reported instead of a real model, so no one mistakes a
 // fake answer for Azure's.
 const ModelName = "offline-fake"
@@ -26,16 +29,16 @@ var _ ports.ChatModel = Model{}
 
 // Chat never fails on its own: the offline model has no upstream to lose.
 func (Model) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
-	if err := ctx.Err(); err != nil {
-		return domain.Answer{}, domain.Canceled(err)
+	if err := domain.Ended(ctx, timedOut, nil); err != nil {
+		return domain.Answer{}, err
 	}
 	return domain.Answer{Text: answer(req.Messages), FinishReason: "stop", Model: ModelName}, nil
 }
 
 // Stream sends the same answer as Chat, a word at a time.
 func (m Model) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, domain.Canceled(err)
+	if err := domain.Ended(ctx, timedOut, nil); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	return &stream{ctx: ctx, cancel: cancel, rest: answer(req.Messages), delay: m.Delay}, nil
@@ -64,8 +67,8 @@ type stream struct {
 // Recv returns the next word with the space before it, so the pieces
 // join to exactly the Chat text.
 func (s *stream) Recv() (string, error) {
-	if err := s.ctx.Err(); err != nil {
-		return "", domain.Canceled(err)
+	if err := domain.Ended(s.ctx, timedOut, nil); err != nil {
+		return "", err
 	}
 	if s.rest == "" {
 		return "", io.EOF
@@ -92,7 +95,7 @@ func (s *stream) wait() error {
 	case <-t.C:
 		return nil
 	case <-s.ctx.Done():
-		return domain.Canceled(s.ctx.Err())
+		return domain.Ended(s.ctx, timedOut, nil)
 	}
 }
 

@@ -86,11 +86,8 @@ func (c *Client) Send(ctx context.Context, newReq func(context.Context) (*http.R
 // timeout, whatever the wire reported. Otherwise it is this backend's
 // transient failure, a timeout when the network said so.
 func (c *Client) broken(ctx context.Context, cause error, msg string) error {
-	switch err := ctx.Err(); {
-	case errors.Is(err, context.DeadlineExceeded):
-		return domain.Timeout(c.target.Name+" did not answer in time", cause)
-	case err != nil:
-		return domain.Canceled(cause)
+	if e := domain.Ended(ctx, c.target.Name+" did not answer in time", cause); e != nil {
+		return e
 	}
 	e := domain.Upstream(msg, cause)
 	if ne, ok := errors.AsType[net.Error](cause); ok && ne.Timeout() {

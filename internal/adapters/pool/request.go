@@ -280,10 +280,7 @@ func (r *request) pastDeadline(ctx context.Context, t time.Time) bool {
 }
 
 func contextError(ctx context.Context, model string) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return domain.Timeout(fmt.Sprintf("no backend of model '%s' answered in time", model), ctx.Err())
-	}
-	return domain.Canceled(ctx.Err())
+	return domain.Ended(ctx, fmt.Sprintf("no backend of model '%s' answered in time", model), nil)
 }
 
 func weighted(ms []*member, total int, x float64) *member {
