@@ -13,7 +13,7 @@ import (
 
 func main() {
 	app.SetGlobals()
-	if err := app.Run(drainOnSignal(), os.Stdout); err != nil {
+	if err := app.Run(drainOnSignal(), os.Stdout, reloadOnSignal()); err != nil {
 		fmt.Fprintln(os.Stderr, "aoai-api:", err)
 		os.Exit(1)
 	}
@@ -35,4 +35,27 @@ func drainOnSignal() context.Context {
 		os.Exit(2)
 	}()
 	return ctx
+}
+
+// reloadOnSignal turns SIGHUP into a request to re-read LLM_CONFIG_FILE.
+// Catching it before Run starts means it never ends the process, not even
+// during start-up, as its default action would. Signals that arrive while
+// one request waits merge into it: the reload reads the file as it is then.
+func reloadOnSignal() <-chan struct{} {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP)
+	return forward(sigs)
+}
+
+func forward(sigs <-chan os.Signal) <-chan struct{} {
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range sigs {
+			select {
+			case reload <- struct{}{}:
+			default: // one is already pending
+			}
+		}
+	}()
+	return reload
 }

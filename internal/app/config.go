@@ -56,6 +56,7 @@ type Config struct {
 
 	// Backend pools; docs/pools.md explains them.
 	LLMConfigFile          string        `envconfig:"LLM_CONFIG_FILE"`                       // the models and their backends; empty = one backend from the settings above
+	LLMConfigPollInterval  time.Duration `envconfig:"LLM_CONFIG_POLL_INTERVAL" default:"5s"` // how often the file is checked for a change
 	UpstreamAttemptTimeout time.Duration `envconfig:"UPSTREAM_ATTEMPT_TIMEOUT" default:"0s"` // one attempt's wait for response headers; 0 = none
 	BackendCooldown        time.Duration `envconfig:"BACKEND_COOLDOWN" default:"5s"`         // a throttle that names no wait
 	BackendCooldownMax     time.Duration `envconfig:"BACKEND_COOLDOWN_MAX" default:"60s"`
@@ -117,6 +118,8 @@ type Resolved struct {
 	// lookup reads a variable as the settings are read: the environment,
 	// then the .env file. api_key_env names are resolved through it.
 	lookup func(string) (string, bool)
+	// fileVersion is the LLM_CONFIG_FILE content the models came from.
+	fileVersion fileVersion
 }
 
 // LoadConfig resolves each key from the process environment, then the
@@ -169,19 +172,31 @@ func LoadConfig(dir string) (Resolved, error) {
 		v, ok := file[k]
 		return v, ok
 	}}
-	if res.Models, err = res.readModels(); err != nil {
+	if res.Models, res.fileVersion, err = res.readModels(); err != nil {
 		return Resolved{}, err
 	}
 	return res, nil
 }
 
 // readModels reads LLM_CONFIG_FILE, or defines the one model of the
-// single-backend settings, and teaches the logger every backend key.
-func (res Resolved) readModels() ([]llmModel, error) {
+// single-backend settings, and teaches the logger every backend key. The
+// version is what the reloader compares the file with later.
+func (res Resolved) readModels() ([]llmModel, fileVersion, error) {
 	if res.Config.LLMConfigFile == "" {
-		return envModels(res.Config), nil
+		return envModels(res.Config), fileVersion{}, nil
 	}
-	f, err := readLLMFile(res.Config.LLMConfigFile, res.lookup)
+	src, err := os.ReadFile(res.Config.LLMConfigFile)
+	if err != nil {
+		return nil, fileVersion{}, fileError(err)
+	}
+	models, err := res.parseModels(src)
+	return models, versionOf(src, nil), err
+}
+
+// parseModels validates the file's content and teaches the logger the
+// keys of its backends before any of them can be used.
+func (res Resolved) parseModels(src []byte) ([]llmModel, error) {
+	f, err := parseLLMFile(res.Config.LLMConfigFile, src, res.lookup)
 	if err != nil {
 		return nil, err
 	}

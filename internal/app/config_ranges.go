@@ -49,6 +49,7 @@ var settingRanges = map[string]numRange{
 	"WRITE_TIMEOUT":             {min: "1ms", max: "1h"},
 	"MAX_CONCURRENT_PER_CALLER": {min: "1", max: "100000", zeroOff: true},
 	"UPSTREAM_ATTEMPT_TIMEOUT":  {min: "1ms", max: "1h", zeroOff: true},
+	"LLM_CONFIG_POLL_INTERVAL":  {min: "100ms", max: "1h"},
 	"BACKEND_COOLDOWN":          {min: "1ms", max: "1h"},
 	"BACKEND_COOLDOWN_MAX":      {min: "1ms", max: "24h"},
 	"BACKEND_EJECT_FAILURES":    {min: "1", max: "1000"},

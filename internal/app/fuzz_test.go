@@ -25,7 +25,8 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.Nop(), http.DefaultClient, operations{metrics: m})
+	model, problems := (&backends{cfg: cfg, client: http.DefaultClient, metrics: m}).pool(envModels(cfg), zerolog.Nop())
+	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.Nop(), model, problems, operations{metrics: m})
 	if err != nil {
 		f.Fatal(err)
 	}

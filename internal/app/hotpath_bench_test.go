@@ -42,7 +42,9 @@ func BenchmarkCompletionsHotPath(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := benchConfig()
-	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.New(io.Discard).Level(zerolog.InfoLevel), &http.Client{Transport: cannedUpstream{}}, operations{metrics: m})
+	log := zerolog.New(io.Discard).Level(zerolog.InfoLevel)
+	model, problems := (&backends{cfg: cfg, client: &http.Client{Transport: cannedUpstream{}}, metrics: m}).pool(envModels(cfg), log)
+	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, log, model, problems, operations{metrics: m})
 	if err != nil {
 		b.Fatal(err)
 	}

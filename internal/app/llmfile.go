@@ -57,8 +57,17 @@ const (
 func readLLMFile(path string, lookup func(string) (string, bool)) (llmFile, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return llmFile{}, fmt.Errorf("LLM_CONFIG_FILE: %w", err) // the os error names the path
+		return llmFile{}, fileError(err)
 	}
+	return parseLLMFile(path, src, lookup)
+}
+
+// fileError words a file that cannot be read; the os error names the path.
+func fileError(err error) error { return fmt.Errorf("LLM_CONFIG_FILE: %w", err) }
+
+// parseLLMFile validates src, the content of path: a reload parses the
+// very bytes whose change it noticed.
+func parseLLMFile(path string, src []byte, lookup func(string) (string, bool)) (llmFile, error) {
 	var f llmFile
 	if err := yaml.UnmarshalWithOptions(src, &f, yaml.Strict()); err != nil {
 		var ye yaml.Error

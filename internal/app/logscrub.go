@@ -40,7 +40,8 @@ func newSecretValues(values []string) *secretValues {
 	return s
 }
 
-// add learns more secrets. Only the config loader calls it, one at a time.
+// add learns more secrets. The config loader calls it, then only the
+// reloader's one goroutine: never two at once.
 func (s *secretValues) add(values ...string) {
 	s.values = append(s.values, values...)
 	seen := map[string]bool{}

@@ -109,6 +109,13 @@ func (bs *backends) unconfigured(e *domain.Error) (ports.ChatModel, *domain.Erro
 	return unconfigured{e}, e
 }
 
+// pool builds every backend's adapter and the pool over them, as Run
+// serves it, and reports the backends that could not be built.
+func (bs *backends) pool(models []llmModel, log zerolog.Logger) (*pool.Pool, []*domain.Error) {
+	built, problems := bs.poolModels(models)
+	return pool.New(built, bs.cfg.poolOptions(bs.metrics, log)), problems
+}
+
 // poolModels turns configured models into the pool's, and reports the
 // backends that could not be built, for readiness.
 func (bs *backends) poolModels(models []llmModel) ([]pool.Model, []*domain.Error) {

@@ -23,8 +23,9 @@ import (
 )
 
 // Run is the composition root: the only place that names concrete
-// adapters. It serves until ctx is cancelled, then drains.
-func Run(ctx context.Context, stdout io.Writer) error {
+// adapters. It serves until ctx is cancelled, then drains. Each value on
+// reload (SIGHUP, which main owns) re-reads LLM_CONFIG_FILE.
+func Run(ctx context.Context, stdout io.Writer, reload <-chan struct{}) error {
 	dir, err := os.Getwd()
 	if err != nil {
 		return fmt.Errorf("working directory: %w", err)
@@ -50,11 +51,15 @@ func Run(ctx context.Context, stdout io.Writer) error {
 	} else {
 		others = append(others, httpadapter.Listener{Name: "metrics listening", Addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), Handler: metricsOnly(scrape)})
 	}
-	h, err := newHandler(res, log, llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), ops)
+	bs := &backends{cfg: cfg, client: llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), metrics: m}
+	model, problems := bs.pool(res.Models, log)
+	h, err := newHandler(res, log, model, problems, ops)
 	if err != nil {
 		return err
 	}
 	logSecurity(log, cfg, h.OpenRoutes())
+	stopReloads := startReloader(ctx, poolReloader(res, bs, model, log), reload)
+	defer stopReloads()
 	return srv.Serve(ctx, httpadapter.Listener{Name: "listening", Addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), Handler: h}, others...)
 }
 
@@ -89,17 +94,15 @@ func metricsOnly(scrape http.Handler) http.Handler {
 	return mux
 }
 
-// newHandler wires adapters and use case; upstream is the shared client.
-// The contract is converted to JSON here, once, rather than per request.
-func newHandler(res Resolved, log zerolog.Logger, upstream *http.Client, ops operations) (*httpadapter.Handler, error) {
+// newHandler wires the pool, the decorators and the use case; problems
+// are the backends that could not be built. The contract is converted to
+// JSON here, once, rather than per request.
+func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, problems []*domain.Error, ops operations) (*httpadapter.Handler, error) {
 	cfg := res.Config
 	docJSON, err := api.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
-	bs := &backends{cfg: cfg, client: upstream, metrics: ops.metrics}
-	models, problems := bs.poolModels(res.Models)
-	model := pool.New(models, cfg.poolOptions(ops.metrics, log))
 	// The gate wraps the pool, on the driven port, so every route that
 	// reaches a model, streams included, shares one bound on concurrent
 	// requests, each holding one slot however many backends it tries.

@@ -86,7 +86,7 @@ func (s *Service) chatConversation(conv ports.Conversation) (ports.Conversation,
 	if err != nil {
 		return ports.Conversation{}, 0, err
 	}
-	return ports.Conversation{Messages: s.withSystem(conv.Messages), Sampling: conv.Sampling}, chars, nil
+	return ports.Conversation{Model: conv.Model, Messages: s.withSystem(conv.Messages), Sampling: conv.Sampling}, chars, nil
 }
 
 func (s *Service) complete(ctx context.Context, conv ports.Conversation, promptChars int) (domain.Completion, error) {

@@ -133,6 +133,26 @@ func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
 	}
 }
 
+// The model a /v1 client names picks the pool's backends, so framing
+// the conversation must keep it, for a whole answer and a stream alike.
+func TestChatKeepsTheModelTheClientNamed(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	model := mocks.NewMockChatModel(ctrl)
+	in := ports.Conversation{Model: "gpt-4o-mini", Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}
+	want := ports.Conversation{Model: "gpt-4o-mini", Messages: append([]domain.Message{{Role: domain.RoleSystem, Content: "sys"}}, in.Messages...)}
+	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Text: "ok"}, nil)
+	model.EXPECT().Stream(gomock.Any(), want).Return(&pieces{end: io.EOF}, nil)
+	svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits})
+	if _, err := svc.Chat(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.ChatStream(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+}
+
 func TestChatNeverCallsModelOnInvalidInput(t *testing.T) {
 	for name, in := range map[string]ports.Conversation{
 		"empty":         chatIn(),
