@@ -44,7 +44,7 @@ func TestOpenRoutesAreOneList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := regexp.MustCompile("(?s)Open without a key[^:]*:(.*?)\\. Every other").FindSubmatch(readme)
+	line := regexp.MustCompile(`(?s)Open without a key[^:]*:(.*?)\. Every other`).FindSubmatch(readme)
 	if line == nil {
 		t.Fatal(`README has no "Open without a key …: … . Every other" sentence`)
 	}

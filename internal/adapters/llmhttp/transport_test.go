@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
@@ -56,5 +55,3 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 		})
 	}
 }
-
-func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

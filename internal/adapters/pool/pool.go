@@ -119,7 +119,9 @@ func New(models []Model, o Options) *Pool {
 }
 
 // Swap replaces the models for requests that start from now on. A
-// backend whose model, name and Key are unchanged keeps its health.
+// backend whose model, name and Key are unchanged keeps its health,
+// except that a broken one gets a fresh start: a reload is how an
+// operator says its deployment or identity has been fixed.
 func (p *Pool) Swap(models []Model) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -140,7 +142,7 @@ func (p *Pool) build(models []Model, old *modelSet) *modelSet {
 		g := &group{name: md.Name}
 		for _, b := range md.Backends {
 			h := known[[3]string{md.Name, b.Name, b.Key}]
-			if h == nil {
+			if h == nil || h.brokenBy() != nil {
 				h = newHealth()
 			}
 			g.members = append(g.members, &member{Backend: b, model: md.Name, health: h})

@@ -455,3 +455,17 @@ func TestWaitForACooldownIsCappedByTheRetryWait(t *testing.T) {
 		t.Fatalf("err %#v waits %v: a 2s Retry-After over a 1s cap answers 429 at once, Retry-After 2s", err, c.waits)
 	}
 }
+
+func TestReloadGivesABrokenBackendAFreshStart(t *testing.T) {
+	c := newClock()
+	bad := &backend{name: "bad", script: []error{broken(), nil}}
+	p := newPool(c, one("gpt", b("bad", 1, bad)))
+	_, _ = p.Chat(context.Background(), conv)
+	if st := p.Snapshot()[0].Backends[0]; st.State != pool.StateBroken {
+		t.Fatalf("after a 401: %+v", st)
+	}
+	p.Swap([]pool.Model{one("gpt", b("bad", 1, bad))}) // the operator fixed the deployment and reloaded
+	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text != "from bad" {
+		t.Fatalf("after a reload: %q %v, want the backend tried again", ans.Text, err)
+	}
+}

@@ -121,11 +121,6 @@ func (r *request) wake(now time.Time) (time.Time, bool) {
 	return best, backingOff
 }
 
-// soonest is when some backend of the model may be tried again.
-func (r *request) soonest(now time.Time) time.Time {
-	return r.earliest(now, (*health).availableAt)
-}
-
 // advised is the soonest a client should try again: when some backend
 // said it would be ready, or will be tried again.
 func (r *request) advised(now time.Time) time.Time {
@@ -173,8 +168,20 @@ func (r *request) settle(ctx context.Context, m *member, start time.Time, err er
 		}
 		r.retryAt[m] = now.Add(r.backoff())
 	}
+	// llmhttp's "upstream call" line has the status; this one says what
+	// the pool made of it.
+	zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Str("backend", m.Name).Int("attempt", r.attempts).
+		Str("outcome", label).Str("upstream_request_id", upstreamID(err)).Msg("backend attempt failed")
 	r.last = err
 	return false
+}
+
+func upstreamID(err error) string {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de.UpstreamRequestID
+	}
+	return ""
 }
 
 // classify reads whose fault a failure was.
