@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -42,10 +41,7 @@ func TestSecretsAreRedactedFromTextLogs(t *testing.T) {
 		t.Errorf("a key in the path = %d, want 404", r.Status)
 	}
 	info := call(t, "GET", svc.URL+"/api/config/info", "", "", "X-API-Key", inboundKeyEnv)
-	var cfg map[string]map[string]any
-	if err := json.Unmarshal(info.Body, &cfg); err != nil {
-		t.Fatalf("config info: %v: %s", err, info.Body)
-	}
+	cfg := configSettings(t, info.Body)
 	masked := strings.Replace(up.URL, "http://", "http://***@", 1) + "/v1?***"
 	if got := cfg["OPENAI_BASE_URL"]["value"]; got != masked {
 		t.Errorf("OPENAI_BASE_URL in /api/config/info = %v, want %s", got, masked)

@@ -1,12 +1,13 @@
 package app
 
 import (
-	"github.com/aoai-api/aoai-api/internal/domain"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 // isolate clears every setting (the list comes from Config itself) and

@@ -25,8 +25,8 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	model, problems := (&backends{cfg: cfg, client: http.DefaultClient, metrics: m}).pool(envModels(cfg), zerolog.Nop())
-	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.Nop(), model, problems, operations{metrics: m})
+	model, _ := (&backends{cfg: cfg, client: http.DefaultClient, metrics: m}).pool(envModels(cfg), zerolog.Nop())
+	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, zerolog.Nop(), model, operations{metrics: m})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -43,8 +43,8 @@ func BenchmarkCompletionsHotPath(b *testing.B) {
 	}
 	cfg := benchConfig()
 	log := zerolog.New(io.Discard).Level(zerolog.InfoLevel)
-	model, problems := (&backends{cfg: cfg, client: &http.Client{Transport: cannedUpstream{}}, metrics: m}).pool(envModels(cfg), log)
-	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, log, model, problems, operations{metrics: m})
+	model, _ := (&backends{cfg: cfg, client: &http.Client{Transport: cannedUpstream{}}, metrics: m}).pool(envModels(cfg), log)
+	h, err := newHandler(Resolved{Config: cfg, Models: envModels(cfg)}, log, model, operations{metrics: m})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
+	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 	"github.com/aoai-api/aoai-api/internal/adapters/openai"
@@ -125,16 +126,30 @@ func (bs *backends) poolModels(models []llmModel) ([]pool.Model, []*domain.Error
 		pm := pool.Model{Name: m.Name, Aliases: m.aliases}
 		for _, b := range m.Backends {
 			model, problem := bs.build(b)
+			pb := pool.Backend{
+				Name: b.Name, Provider: b.Provider, Priority: b.priority(), Weight: b.weight(), Model: model, Key: b.key(), About: b.about(),
+			}
 			if problem != nil {
 				problems = append(problems, problem)
+				pb.Problem = problem.Msg
 			}
-			pm.Backends = append(pm.Backends, pool.Backend{
-				Name: b.Name, Provider: b.Provider, Priority: b.priority(), Weight: b.weight(), Model: model, Key: b.key(),
-			})
+			pm.Backends = append(pm.Backends, pb)
 		}
 		out = append(out, pm)
 	}
 	return out, problems
+}
+
+// about is what /api/config/info shows of a backend: its settings by
+// their file names, URLs masked like any setting's, never a key.
+func (b llmBackend) about() map[string]string {
+	out := map[string]string{"provider": b.Provider}
+	for k, v := range b.fields() {
+		if v != "" {
+			out[k] = maskURL(v)
+		}
+	}
+	return out
 }
 
 // key identifies a backend's settings, its key's digest included, so a
@@ -168,5 +183,22 @@ func (c Config) poolOptions(obs pool.Observer, log zerolog.Logger) pool.Options 
 		Retry:    pool.Retry{MaxAttempts: 1 + c.UpstreamMaxRetries, MaxRetryWait: c.UpstreamMaxRetryWait},
 		Observer: obs,
 		Log:      log,
+	}
+}
+
+// backendViews reads the pool for the HTTP adapter, on every call.
+func backendViews(p *pool.Pool) func() []httpadapter.ModelBackends {
+	return func() []httpadapter.ModelBackends {
+		snap := p.Snapshot()
+		out := make([]httpadapter.ModelBackends, 0, len(snap))
+		for _, m := range snap {
+			mb := httpadapter.ModelBackends{Name: m.Name}
+			for _, b := range m.Backends {
+				mb.Backends = append(mb.Backends, httpadapter.Backend{Name: b.Name, Priority: b.Priority, Weight: b.Weight,
+					State: string(b.State), Until: b.Until, About: b.About, Problem: b.Problem})
+			}
+			out = append(out, mb)
+		}
+		return out
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 	"github.com/aoai-api/aoai-api/internal/adapters/pool"
 	"github.com/aoai-api/aoai-api/internal/app/completion"
-	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 // Run is the composition root: the only place that names concrete
@@ -52,8 +51,8 @@ func Run(ctx context.Context, stdout io.Writer, reload <-chan struct{}) error {
 		others = append(others, httpadapter.Listener{Name: "metrics listening", Addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), Handler: metricsOnly(scrape)})
 	}
 	bs := &backends{cfg: cfg, client: llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), metrics: m}
-	model, problems := bs.pool(res.Models, log)
-	h, err := newHandler(res, log, model, problems, ops)
+	model, _ := bs.pool(res.Models, log) // what could not be built, readiness reads from the pool
+	h, err := newHandler(res, log, model, ops)
 	if err != nil {
 		return err
 	}
@@ -94,10 +93,9 @@ func metricsOnly(scrape http.Handler) http.Handler {
 	return mux
 }
 
-// newHandler wires the pool, the decorators and the use case; problems
-// are the backends that could not be built. The contract is converted to
-// JSON here, once, rather than per request.
-func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, problems []*domain.Error, ops operations) (*httpadapter.Handler, error) {
+// newHandler wires the pool, the decorators and the use case. The
+// contract is converted to JSON here, once, rather than per request.
+func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operations) (*httpadapter.Handler, error) {
 	cfg := res.Config
 	docJSON, err := api.JSON()
 	if err != nil {
@@ -118,7 +116,8 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, problems []*
 		Models:       model.Models,
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
-		Readiness:    readiness(cfg, problems),
+		Readiness:    readiness(cfg),
+		Backends:     backendViews(model),
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
@@ -133,17 +132,16 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, problems []*
 	}), nil
 }
 
-// readiness is decided from what building the backends found: settings
-// that are missing, or a credential that cannot be made. It names
-// missing keys, never values.
-func readiness(cfg Config, problems []*domain.Error) httpadapter.Readiness {
-	r := httpadapter.Readiness{Provider: cfg.LLMProvider, Auth: authMode(cfg)}
-	if what, missing := cfg.missing(); cfg.LLMConfigFile == "" && len(missing) > 0 {
-		r.Problem, r.Missing = what, missing
-		return r
+// readiness is what the settings say: the single backend's missing
+// keys (names, never values). What the backends could not be built with
+// the adapter reads from the pool, reloads included.
+func readiness(cfg Config) httpadapter.Readiness {
+	if cfg.LLMConfigFile != "" {
+		return httpadapter.Readiness{Provider: "pool", Auth: "per_backend"} // the file says, backend by backend
 	}
-	if len(problems) > 0 {
-		r.Problem = problems[0].Msg
+	r := httpadapter.Readiness{Provider: cfg.LLMProvider, Auth: authMode(cfg)}
+	if what, missing := cfg.missing(); len(missing) > 0 {
+		r.Problem, r.Missing = what, missing
 	}
 	return r
 }

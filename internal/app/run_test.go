@@ -1,7 +1,6 @@
 package app
 
 import (
-	"net/http"
 	"slices"
 	"testing"
 
@@ -26,9 +25,7 @@ func TestReadinessNamesProviderAuthAndMissingKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs := &backends{cfg: tt.cfg, client: http.DefaultClient, metrics: mustMetrics(t)}
-			_, problems := bs.poolModels(envModels(tt.cfg))
-			r := readiness(tt.cfg, problems)
+			r := readiness(tt.cfg)
 			if r.Provider != tt.cfg.LLMProvider || r.Auth != tt.auth {
 				t.Errorf("provider, auth = %q, %q; want %q, %q", r.Provider, r.Auth, tt.cfg.LLMProvider, tt.auth)
 			}

@@ -33,7 +33,7 @@ func TestConfigInfoShowsSourcesAndHidesSecrets(t *testing.T) {
 		`"AZURE_OPENAI_API_KEY_V1":{"value":null,"set":false,"source":"absent","secret":true},` +
 		`"AZURE_OPENAI_DEPLOYMENT_NAME":{"value":null,"source":"absent"},` +
 		`"AZURE_OPENAI_ENDPOINT":{"value":"https://x.openai.azure.com","source":"env"},` +
-		`"LOG_FILE":{"value":"","source":"file"}}`
+		`"LOG_FILE":{"value":"","source":"file"},"pool":[]}`
 	if got := rec.Body.String(); got != want {
 		t.Errorf("body =\n%s\nwant\n%s", got, want)
 	}

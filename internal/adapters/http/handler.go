@@ -31,10 +31,11 @@ type Options struct {
 	// whole response.
 	WriteTimeout time.Duration
 
-	Readiness Readiness       // what GET /readyz reports
-	Draining  <-chan struct{} // closed when shutdown begins: /readyz answers 503 from then on
-	Observer  RequestObserver // told about every request; nil for none
-	Metrics   http.Handler    // served at GET /metrics; nil when it has its own port
+	Readiness Readiness              // what GET /readyz reports of the settings
+	Backends  func() []ModelBackends // the pool now: /api/backends, /readyz, /api/config/info
+	Draining  <-chan struct{}        // closed when shutdown begins: /readyz answers 503 from then on
+	Observer  RequestObserver        // told about every request; nil for none
+	Metrics   http.Handler           // served at GET /metrics; nil when it has its own port
 }
 
 // Handler is the engine with every route and middleware.
@@ -68,6 +69,9 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *Handler 
 	e.HandleMethodNotAllowed = true
 	_ = e.SetTrustedProxies(opts.Security.TrustedProxies) // none: the TCP peer is the client; app validated them
 
+	if opts.Backends == nil {
+		opts.Backends = func() []ModelBackends { return nil }
+	}
 	if opts.Models == nil {
 		opts.Models = func() []string { return nil }
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang/mock/gomock"
 	"github.com/rs/zerolog"
@@ -35,13 +36,13 @@ func TestReadyzNamesProviderAuthAndMissingKeys(t *testing.T) {
 		want     map[string]any
 	}{
 		{"ready", httpadapter.Readiness{Provider: "azure", Auth: "entra"}, false, 200,
-			map[string]any{"status": "ready", "provider": "azure", "auth": "entra"}},
+			map[string]any{"status": "ready", "provider": "azure", "auth": "entra", "models": []any{}}},
 		{"missing", httpadapter.Readiness{Provider: "azure", Auth: "key", Problem: "Azure OpenAI configuration incomplete",
 			Missing: []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY"}}, false, 503,
 			map[string]any{"status": "not_ready", "provider": "azure", "auth": "key", "reason": "Azure OpenAI configuration incomplete",
-				"missing": []any{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY"}}},
+				"missing": []any{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY"}, "models": []any{}}},
 		{"draining", httpadapter.Readiness{Provider: "openai", Auth: "none"}, true, 503,
-			map[string]any{"status": "draining", "provider": "openai", "auth": "none", "reason": "the server is shutting down"}},
+			map[string]any{"status": "draining", "provider": "openai", "auth": "none", "reason": "the server is shutting down", "models": []any{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,5 +99,35 @@ func TestProbesAndScrapesLogAtDebugOnly(t *testing.T) {
 	do(h, "GET", "/healthz/x", "", "") // not a probe: logged as usual
 	if !strings.Contains(logs.String(), "/healthz/x") {
 		t.Errorf("ordinary 404 not logged: %q", logs.String())
+	}
+}
+
+// TestReadyzListsUsableBackendsAndFailsOnlyForConfiguration: a backend's
+// upstream state never fails readiness, one that could not be built does.
+func TestReadyzListsUsableBackendsAndFailsOnlyForConfiguration(t *testing.T) {
+	until := time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
+	pool := []httpadapter.ModelBackends{
+		{Name: "gpt", Backends: []httpadapter.Backend{
+			{Name: "east", State: "cooling", Until: until}, {Name: "west", State: "healthy"}, {Name: "north", State: "ejected"},
+		}},
+		{Name: "mini", Backends: []httpadapter.Backend{{Name: "local", State: "broken", Until: until}}},
+	}
+	h := httpadapter.NewHandler(zerolog.Nop(), nil, httpadapter.Options{Readiness: httpadapter.Readiness{Provider: "pool", Auth: "per_backend"},
+		Backends: func() []httpadapter.ModelBackends { return pool }})
+	rec := do(h, "GET", "/readyz", "", "")
+	want := `{"status":"ready","provider":"pool","auth":"per_backend","models":[{"name":"gpt","usable":["west","north"]},{"name":"mini","usable":[]}]}`
+	if rec.Code != 200 || rec.Body.String() != want {
+		t.Errorf("readyz = %d %s\nwant 200 %s", rec.Code, rec.Body, want)
+	}
+	rec = do(h, "GET", "/api/backends", "", "")
+	want = `{"models":[{"name":"gpt","backends":[{"name":"east","state":"cooling","until":"2026-01-01T00:00:30Z","priority":0,"weight":0},` +
+		`{"name":"west","state":"healthy","until":null,"priority":0,"weight":0},{"name":"north","state":"ejected","until":null,"priority":0,"weight":0}]},` +
+		`{"name":"mini","backends":[{"name":"local","state":"broken","until":"2026-01-01T00:00:30Z","priority":0,"weight":0}]}]}`
+	if rec.Code != 200 || rec.Body.String() != want {
+		t.Errorf("backends = %d %s\nwant 200 %s", rec.Code, rec.Body, want)
+	}
+	pool[1].Backends[0].Problem = "Microsoft Entra ID credential unavailable"
+	if rec := do(h, "GET", "/readyz", "", ""); rec.Code != 503 || decode(t, rec)["reason"] != "Microsoft Entra ID credential unavailable" {
+		t.Errorf("a model with no buildable backend: %d %s, want 503 naming why", rec.Code, rec.Body)
 	}
 }

@@ -33,7 +33,7 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 	public.GET("/api/openapi.yaml", handleDocument("application/yaml", opts.OpenAPIYAML))
 	public.GET("/api/openapi.json", handleDocument("application/json", opts.OpenAPIJSON))
 	probes.GET("/healthz", handleHealthz)
-	probes.GET("/readyz", handleReadyz(opts.Readiness, opts.Draining))
+	probes.GET("/readyz", handleReadyz(opts.Readiness, opts.Draining, opts.Backends))
 	if opts.Metrics != nil {
 		probes.GET("/metrics", gin.WrapH(opts.Metrics))
 	}
@@ -43,7 +43,8 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 	models.POST("/api/completions/stream", handleCompletionsStream(svc, opts))
 	models.POST("/api/chat", handleChat(svc, opts.MaxBodyBytes))
 	models.POST("/api/chat/stream", handleChatStream(svc, opts))
-	guarded.GET("/api/config/info", handleConfigInfo(opts.Settings))
+	guarded.GET("/api/config/info", handleConfigInfo(opts.Settings, opts.Backends))
+	guarded.GET("/api/backends", handleBackends(opts.Backends))
 	v1Models.POST("/chat/completions", handleV1Chat(svc, opts))
 	v1.GET("/models", handleV1Models(opts.Models))
 	v1.GET("/models/:model", handleV1Model(opts.Models))

@@ -29,6 +29,11 @@ type Backend struct {
 	// Key identifies the backend across reloads: one whose key is
 	// unchanged keeps its health.
 	Key string
+	// About is what an operator is shown of its configuration, never a
+	// secret; Problem says why it could not be built ("" when it was).
+	// The pool only passes them on to Snapshot.
+	About   map[string]string
+	Problem string
 }
 
 // Model is a name clients ask for and the backends that serve it.

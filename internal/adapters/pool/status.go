@@ -16,6 +16,8 @@ type BackendStatus struct {
 	Weight   int
 	State    State
 	Until    time.Time
+	About    map[string]string
+	Problem  string
 }
 
 // Usable reports whether the backend would take a request now.
@@ -36,7 +38,8 @@ func (p *Pool) Snapshot() []ModelStatus {
 		ms := ModelStatus{Name: name, Backends: make([]BackendStatus, 0, len(g.members))}
 		for _, m := range g.members {
 			state, until, _ := m.health.view(now)
-			ms.Backends = append(ms.Backends, BackendStatus{Name: m.Name, Priority: m.Priority, Weight: m.Weight, State: state, Until: until})
+			ms.Backends = append(ms.Backends, BackendStatus{Name: m.Name, Priority: m.Priority, Weight: m.Weight,
+				State: state, Until: until, About: m.About, Problem: m.Problem})
 		}
 		out = append(out, ms)
 	}
