@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // dockerStage is one FROM and the instructions under it.
@@ -177,12 +179,9 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		if expose := final.all("EXPOSE"); len(expose) != 1 || !exposes(shellWords(expose[0]), port) {
 			t.Errorf("EXPOSE %v does not include PORT %s", expose, port)
 		}
-		var d deployment
-		loadManifests(t).one(t, "Deployment", &d)
-		for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
-			if p.Name == "http" && strconv.Itoa(p.ContainerPort) != port {
-				t.Errorf("image PORT %s, Deployment containerPort %d", port, p.ContainerPort)
-			}
+		d := one[appsv1.Deployment](t, loadManifests(t))
+		if http := containerPorts(d.Spec.Template.Spec.Containers[0])["http"]; strconv.Itoa(http) != port {
+			t.Errorf("image PORT %s, Deployment containerPort %d", port, http)
 		}
 	})
 
@@ -197,10 +196,9 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		if err1 != nil || err2 != nil || u == 0 {
 			t.Fatalf("USER %q: want numeric uid:gid, not root, so runAsNonRoot can verify it", users[0])
 		}
-		var d deployment
-		loadManifests(t).one(t, "Deployment", &d)
-		if ru := d.Spec.Template.Spec.SecurityContext.RunAsUser; ru != nil && *ru != u {
-			t.Errorf("Deployment runAsUser %d, image USER %d", *ru, u)
+		d := one[appsv1.Deployment](t, loadManifests(t))
+		if sc := d.Spec.Template.Spec.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser != int64(u) {
+			t.Errorf("Deployment runAsUser %d, image USER %d", *sc.RunAsUser, u)
 		}
 	})
 
