@@ -2,6 +2,7 @@ package test
 
 import (
 	"debug/elf"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,117 +12,87 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	appsv1 "k8s.io/api/apps/v1"
 )
 
-// dockerStage is one FROM and the instructions under it.
-type dockerStage struct {
-	from string
-	ins  []dockerInstruction
-}
-
-type dockerInstruction struct {
-	cmd  string // upper case: RUN, ENV, …
-	args string
-}
-
-// parseDockerfile reads the subset of the syntax this repository uses:
-// comments, line continuations and one instruction per logical line.
-func parseDockerfile(t *testing.T, path string) []dockerStage {
+// parseDockerfile parses as docker build does, failing on its parse
+// warnings and on the lint rules `docker build --check` runs at parse time.
+func parseDockerfile(t *testing.T, path string) []instructions.Stage {
 	t.Helper()
-	raw, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stages []dockerStage
-	var logical strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "#") || (trimmed == "" && logical.Len() == 0) {
-			continue // Docker drops comment lines, even inside a continuation
-		}
-		if strings.HasSuffix(trimmed, "\\") {
-			logical.WriteString(strings.TrimSuffix(trimmed, "\\") + " ")
-			continue
-		}
-		logical.WriteString(trimmed)
-		cmd, args, _ := strings.Cut(strings.TrimSpace(logical.String()), " ")
-		logical.Reset()
-		in := dockerInstruction{cmd: strings.ToUpper(cmd), args: strings.TrimSpace(args)}
-		if in.cmd == "FROM" {
-			stages = append(stages, dockerStage{from: in.args})
-			continue
-		}
-		if len(stages) == 0 {
-			t.Fatalf("%s before the first FROM", in.cmd)
-		}
-		stages[len(stages)-1].ins = append(stages[len(stages)-1].ins, in)
+	defer f.Close()
+	ast, err := parser.Parse(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, w := range ast.Warnings {
+		t.Errorf("%s:%d: %s", path, w.Location.Start.Line, w.Short)
+	}
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
+		t.Errorf("%s: %s: %s (%v)", path, rule, msg, loc)
+	}})
+	stages, _, err := instructions.Parse(ast.AST, lint)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return stages
 }
 
-// all returns the arguments of every cmd instruction in the stage.
-func (s dockerStage) all(cmd string) []string {
-	var out []string
-	for _, in := range s.ins {
-		if in.cmd == cmd {
-			out = append(out, in.args)
+// commands returns the stage's instructions of type T.
+func commands[T instructions.Command](s instructions.Stage) []T {
+	var out []T
+	for _, c := range s.Commands {
+		if v, ok := c.(T); ok {
+			out = append(out, v)
 		}
 	}
 	return out
 }
 
-// vars collects ARG defaults and ENV values as KEY=VALUE, in order.
-func (s dockerStage) vars(t *testing.T) map[string]string {
+// stageVars collects ARG defaults and ENV values as RUN sees them,
+// unquoted and expanded by BuildKit's shell lexer.
+func stageVars(t *testing.T, s instructions.Stage) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, in := range s.ins {
-		if in.cmd != "ARG" && in.cmd != "ENV" {
-			continue
+	lex := shell.NewLex(parser.DefaultEscapeToken)
+	set := func(k, v string) {
+		var env []string
+		for k, v := range out {
+			env = append(env, k+"="+v)
 		}
-		for _, w := range shellWords(in.args) {
-			k, v, ok := strings.Cut(w, "=")
-			if !ok && in.cmd == "ENV" {
-				t.Fatalf("ENV %q: use the KEY=VALUE form", in.args)
+		w, _, err := lex.ProcessWord(v, shell.EnvsFromSlice(env))
+		if err != nil {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+		out[k] = w
+	}
+	for _, c := range s.Commands {
+		switch c := c.(type) {
+		case *instructions.ArgCommand:
+			for _, a := range c.Args {
+				set(a.Key, a.ValueString())
 			}
-			out[k] = v
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				if kv.NoDelim {
+					t.Errorf("%s: use the KEY=VALUE form", c)
+				}
+				set(kv.Key, kv.Value)
+			}
 		}
 	}
 	return out
-}
-
-// shellWords splits on blanks outside quotes and removes the quotes.
-func shellWords(s string) []string {
-	var words []string
-	var w strings.Builder
-	var quote rune
-	inWord := false
-	for _, r := range s {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			w.WriteRune(r)
-		case r == '"' || r == '\'':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, w.String())
-				w.Reset()
-				inWord = false
-			}
-		default:
-			w.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, w.String())
-	}
-	return words
 }
 
 var (
-	runFlags  = regexp.MustCompile(`^(--\S+\s+)+`)
 	outputArg = regexp.MustCompile(`-o\s+\S+`)
 	goLine    = regexp.MustCompile(`(?m)^go (\S+)$`)
 )
@@ -132,21 +103,22 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		t.Fatalf("%d stages, want a multi-stage build", len(stages))
 	}
 	build, final := stages[0], stages[len(stages)-1]
+	buildVars, env := stageVars(t, build), stageVars(t, final)
 
 	gomod, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)
 	}
 	goVersion := goLine.FindSubmatch(gomod)
-	if goVersion == nil || !strings.Contains(build.from, "golang:"+string(goVersion[1])) {
-		t.Errorf("build stage FROM %q does not use go.mod's Go %s", build.from, goVersion)
+	if goVersion == nil || !strings.HasPrefix(build.BaseName, "golang:"+string(goVersion[1])) {
+		t.Errorf("build stage FROM %q does not use go.mod's Go %s", build.BaseName, goVersion)
 	}
-	if !strings.Contains(final.from, "gcr.io/distroless/static") && !strings.HasPrefix(final.from, "scratch") {
-		t.Errorf("runtime stage FROM %q, want distroless static or scratch", final.from)
+	if !strings.HasPrefix(final.BaseName, "gcr.io/distroless/static") && final.BaseName != "scratch" {
+		t.Errorf("runtime stage FROM %q, want distroless static or scratch", final.BaseName)
 	}
+	deployment := one[appsv1.Deployment](t, loadManifests(t)).Spec.Template.Spec
 
 	t.Run("runtime settings", func(t *testing.T) {
-		env := final.vars(t)
 		svc := startService(t, map[string]string{"LLM_PROVIDER": "fake"})
 		info := call(t, http.MethodGet, svc.URL+"/api/config/info", "", "").JSON(t)
 		for k := range env {
@@ -160,62 +132,53 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		if v, ok := env["LOG_FILE"]; !ok || v != "" {
 			t.Errorf("LOG_FILE must be set and empty (stdout only), got %q (set: %v)", v, ok)
 		}
-		for k := range build.vars(t) {
-			if secretish(k) {
-				t.Errorf("build ARG/ENV %s looks like a secret: none may be baked in", k)
-			}
-		}
-		for k := range env {
-			if secretish(k) {
-				t.Errorf("ENV %s looks like a secret: none may be baked in", k)
+		for _, vars := range []map[string]string{buildVars, env} {
+			for k := range vars {
+				if secretish(k) {
+					t.Errorf("ARG/ENV %s looks like a secret: none may be baked in", k)
+				}
 			}
 		}
 		port := env["PORT"]
 		if port == "" {
 			port = info["PORT"].(map[string]any)["value"].(string)
 		}
-		if expose := final.all("EXPOSE"); len(expose) != 1 || !exposes(shellWords(expose[0]), port) {
+		if expose := commands[*instructions.ExposeCommand](final); len(expose) != 1 || !exposes(expose[0].Ports, port) {
 			t.Errorf("EXPOSE %v does not include PORT %s", expose, port)
 		}
-		var d deployment
-		loadManifests(t).one(t, "Deployment", &d)
-		for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
-			if p.Name == "http" && strconv.Itoa(p.ContainerPort) != port {
-				t.Errorf("image PORT %s, Deployment containerPort %d", port, p.ContainerPort)
-			}
+		if http := containerPorts(deployment.Containers[0])["http"]; strconv.Itoa(http) != port {
+			t.Errorf("image PORT %s, Deployment containerPort %d", port, http)
 		}
 	})
 
 	t.Run("numeric non-root user", func(t *testing.T) {
-		users := final.all("USER")
+		users := commands[*instructions.UserCommand](final)
 		if len(users) != 1 {
 			t.Fatalf("USER %v, want exactly one", users)
 		}
-		uid, gid, _ := strings.Cut(users[0], ":")
+		uid, gid, _ := strings.Cut(users[0].User, ":")
 		u, err1 := strconv.Atoi(uid)
 		_, err2 := strconv.Atoi(gid)
 		if err1 != nil || err2 != nil || u == 0 {
-			t.Fatalf("USER %q: want numeric uid:gid, not root, so runAsNonRoot can verify it", users[0])
+			t.Fatalf("USER %q: want numeric uid:gid, not root, so runAsNonRoot can verify it", users[0].User)
 		}
-		var d deployment
-		loadManifests(t).one(t, "Deployment", &d)
-		if ru := d.Spec.Template.Spec.SecurityContext.RunAsUser; ru != nil && *ru != u {
-			t.Errorf("Deployment runAsUser %d, image USER %d", *ru, u)
+		if sc := deployment.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser != int64(u) {
+			t.Errorf("Deployment runAsUser %d, image USER %d", *sc.RunAsUser, u)
 		}
 	})
 
 	t.Run("its own go build line makes a static binary", func(t *testing.T) {
 		var line string
-		for _, r := range build.all("RUN") {
-			if strings.Contains(r, "go build") {
-				line = runFlags.ReplaceAllString(r, "") // BuildKit's --mount flags
+		for _, r := range commands[*instructions.RunCommand](build) {
+			if l := strings.Join(r.CmdLine, " "); strings.Contains(l, "go build") {
+				line = l // its --mount flags are parsed off
 			}
 		}
 		if line == "" || !strings.Contains(line, "CGO_ENABLED=0") {
 			t.Fatalf("no RUN with go build and CGO_ENABLED=0 in the build stage: %q", line)
 		}
-		for _, src := range build.all("COPY") {
-			for _, f := range shellWords(src)[:len(shellWords(src))-1] {
+		for _, cp := range commands[*instructions.CopyCommand](build) {
+			for _, f := range cp.SourcePaths {
 				if _, err := os.Stat(filepath.Join("..", f)); err != nil {
 					t.Errorf("COPY %s: %v", f, err)
 				}
@@ -226,7 +189,7 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		cmd := exec.Command("sh", "-c", line)
 		cmd.Dir = ".." // the build context, which WORKDIR /src receives
 		cmd.Env = os.Environ()
-		vars := build.vars(t)
+		vars := maps.Clone(buildVars)
 		for _, arg := range []string{"VERSION", "REVISION"} {
 			if _, ok := vars[arg]; !ok {
 				t.Errorf("the build stage lacks ARG %s", arg)
@@ -234,7 +197,7 @@ func TestDockerfileAgreesWithTheBinaryAndBuildsStatically(t *testing.T) {
 		}
 		// As docker build --build-arg would set them, and BuildKit's own.
 		vars["VERSION"], vars["REVISION"], vars["TARGETOS"], vars["TARGETARCH"] = "v9.9.9-image", "abc1234", "linux", runtime.GOARCH
-		for k, v := range vars { // RUN sees ARGs and ENVs as its environment
+		for k, v := range vars {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 		if b, err := cmd.CombinedOutput(); err != nil {

@@ -2,253 +2,25 @@ package test
 
 import (
 	"bytes"
-	"fmt"
+	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/goccy/go-yaml"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 )
-
-const manifestDir = "../deploy/kubernetes"
-
-// The manifest types hold only the fields the checks read.
-type (
-	objectMeta struct {
-		Name        string            `yaml:"name"`
-		Labels      map[string]string `yaml:"labels"`
-		Annotations map[string]string `yaml:"annotations"`
-	}
-	labelSelector struct {
-		MatchLabels map[string]string `yaml:"matchLabels"`
-	}
-	k8sObject struct {
-		Kind       string            `yaml:"kind"`
-		Metadata   objectMeta        `yaml:"metadata"`
-		Data       map[string]string `yaml:"data"`
-		StringData map[string]string `yaml:"stringData"`
-		Resources  []string          `yaml:"resources"` // a Kustomization's
-		raw        []byte
-	}
-	deployment struct {
-		Spec struct {
-			Replicas int           `yaml:"replicas"`
-			Selector labelSelector `yaml:"selector"`
-			Template struct {
-				Metadata objectMeta `yaml:"metadata"`
-				Spec     podSpec    `yaml:"spec"`
-			} `yaml:"template"`
-		} `yaml:"spec"`
-	}
-	podSpec struct {
-		ServiceAccountName            string `yaml:"serviceAccountName"`
-		TerminationGracePeriodSeconds *int   `yaml:"terminationGracePeriodSeconds"`
-		SecurityContext               struct {
-			RunAsNonRoot *bool `yaml:"runAsNonRoot"`
-			RunAsUser    *int  `yaml:"runAsUser"`
-			RunAsGroup   *int  `yaml:"runAsGroup"`
-		} `yaml:"securityContext"`
-		Containers []container `yaml:"containers"`
-	}
-	container struct {
-		Name  string `yaml:"name"`
-		Ports []struct {
-			Name          string `yaml:"name"`
-			ContainerPort int    `yaml:"containerPort"`
-		} `yaml:"ports"`
-		Env []struct {
-			Name  string `yaml:"name"`
-			Value string `yaml:"value"`
-		} `yaml:"env"`
-		EnvFrom []struct {
-			ConfigMapRef *struct {
-				Name string `yaml:"name"`
-			} `yaml:"configMapRef"`
-			SecretRef *struct {
-				Name string `yaml:"name"`
-			} `yaml:"secretRef"`
-		} `yaml:"envFrom"`
-		ReadinessProbe *probe `yaml:"readinessProbe"`
-		LivenessProbe  *probe `yaml:"livenessProbe"`
-		Resources      struct {
-			Requests map[string]any `yaml:"requests"`
-			Limits   map[string]any `yaml:"limits"`
-		} `yaml:"resources"`
-		SecurityContext struct {
-			AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
-			ReadOnlyRootFilesystem   *bool `yaml:"readOnlyRootFilesystem"`
-			Capabilities             struct {
-				Drop []string `yaml:"drop"`
-			} `yaml:"capabilities"`
-		} `yaml:"securityContext"`
-	}
-	probe struct {
-		HTTPGet *struct {
-			Path string `yaml:"path"`
-			Port any    `yaml:"port"` // a number or a port name
-		} `yaml:"httpGet"`
-	}
-	k8sService struct {
-		Spec struct {
-			Selector map[string]string `yaml:"selector"`
-			Ports    []struct {
-				Port       int `yaml:"port"`
-				TargetPort any `yaml:"targetPort"`
-			} `yaml:"ports"`
-		} `yaml:"spec"`
-	}
-	disruptionBudget struct {
-		Spec struct {
-			MinAvailable any           `yaml:"minAvailable"`
-			Selector     labelSelector `yaml:"selector"`
-		} `yaml:"spec"`
-	}
-	autoscaler struct {
-		Spec struct {
-			ScaleTargetRef struct {
-				Kind string `yaml:"kind"`
-				Name string `yaml:"name"`
-			} `yaml:"scaleTargetRef"`
-			MinReplicas int `yaml:"minReplicas"`
-			Metrics     []struct {
-				Resource struct {
-					Name string `yaml:"name"`
-				} `yaml:"resource"`
-			} `yaml:"metrics"`
-		} `yaml:"spec"`
-	}
-)
-
-// manifests are every object under deploy/kubernetes, by file.
-type manifests struct {
-	byFile map[string][]k8sObject
-}
-
-var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
-
-func loadManifests(t *testing.T) manifests {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(manifestDir, "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no manifests in %s: %v", manifestDir, err)
-	}
-	m := manifests{byFile: map[string][]k8sObject{}}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, doc := range docSeparator.Split(string(raw), -1) {
-			if strings.TrimSpace(doc) == "" {
-				continue
-			}
-			var o k8sObject
-			if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if o.Kind == "" {
-				t.Fatalf("%s: a document without a kind", f)
-			}
-			o.raw = []byte(doc)
-			m.byFile[filepath.Base(f)] = append(m.byFile[filepath.Base(f)], o)
-		}
-	}
-	return m
-}
-
-// one returns the only object of kind, decoded into out.
-func (m manifests) one(t *testing.T, kind string, out any) k8sObject {
-	t.Helper()
-	var found []k8sObject
-	for _, objs := range m.byFile {
-		for _, o := range objs {
-			if o.Kind == kind {
-				found = append(found, o)
-			}
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%d objects of kind %s, want 1", len(found), kind)
-	}
-	if out != nil {
-		if err := yaml.Unmarshal(found[0].raw, out); err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-	}
-	return found[0]
-}
-
-// podEnv is what the container's process sees: envFrom sources first,
-// then env, which wins, as the kubelet merges them. The Secret comes from
-// its example, whose names are the ones a real Secret must use.
-func (m manifests) podEnv(t *testing.T, c container) map[string]string {
-	t.Helper()
-	named := func(kind, name string) k8sObject {
-		for _, objs := range m.byFile {
-			for _, o := range objs {
-				if o.Kind == kind && o.Metadata.Name == name {
-					return o
-				}
-			}
-		}
-		t.Fatalf("envFrom names %s %q, which no manifest defines", kind, name)
-		return k8sObject{}
-	}
-	env := map[string]string{}
-	for _, from := range c.EnvFrom {
-		var src map[string]string
-		switch {
-		case from.ConfigMapRef != nil:
-			src = named("ConfigMap", from.ConfigMapRef.Name).Data
-		case from.SecretRef != nil:
-			src = named("Secret", from.SecretRef.Name).StringData
-		}
-		for k, v := range src {
-			env[k] = v
-		}
-	}
-	for _, e := range c.Env {
-		env[e.Name] = e.Value
-	}
-	return env
-}
-
-func TestKustomizationAppliesEveryManifestButTheSecretExample(t *testing.T) {
-	m := loadManifests(t)
-	k := m.byFile["kustomization.yaml"]
-	if len(k) != 1 || k[0].Kind != "Kustomization" {
-		t.Fatalf("kustomization.yaml = %+v", k)
-	}
-	var want []string
-	for f := range m.byFile {
-		if f != "kustomization.yaml" && f != "secret.example.yaml" {
-			want = append(want, f)
-		}
-	}
-	got := slices.Clone(k[0].Resources)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("kustomization resources = %v, want %v (the Secret example must never be applied over a real key)", got, want)
-	}
-	secret := m.one(t, "Secret", nil)
-	for k, v := range secret.StringData {
-		if !strings.HasPrefix(v, "<") || !strings.HasSuffix(v, ">") {
-			t.Errorf("secret example %s = %q: want a <placeholder>, never a real value", k, v)
-		}
-	}
-}
 
 func TestKubernetesManifestsAgreeWithTheBinary(t *testing.T) {
 	m := loadManifests(t)
-	var d deployment
-	dObj := m.one(t, "Deployment", &d)
+	d := one[appsv1.Deployment](t, m)
 	pod := d.Spec.Template.Spec
 	if len(pod.Containers) != 1 {
 		t.Fatalf("%d containers, want 1", len(pod.Containers))
@@ -285,10 +57,7 @@ func TestKubernetesManifestsAgreeWithTheBinary(t *testing.T) {
 		}
 	})
 
-	ports := map[string]int{}
-	for _, p := range c.Ports {
-		ports[p.Name] = p.ContainerPort
-	}
+	ports := containerPorts(c)
 	t.Run("ports", func(t *testing.T) {
 		port := env["PORT"]
 		if port == "" {
@@ -298,21 +67,24 @@ func TestKubernetesManifestsAgreeWithTheBinary(t *testing.T) {
 			t.Errorf("containerPort http = %d, configured PORT = %s", ports["http"], port)
 		}
 		if mp := env["METRICS_PORT"]; mp != "" {
-			if strconv.Itoa(ports["metrics"]) != mp || d.Spec.Template.Metadata.Annotations["prometheus.io/port"] != mp {
-				t.Errorf("METRICS_PORT=%s, containerPort metrics = %d, scrape annotation = %q", mp, ports["metrics"],
-					d.Spec.Template.Metadata.Annotations["prometheus.io/port"])
+			scrape := d.Spec.Template.Annotations["prometheus.io/port"]
+			if strconv.Itoa(ports["metrics"]) != mp || scrape != mp {
+				t.Errorf("METRICS_PORT=%s, containerPort metrics = %d, scrape annotation = %q", mp, ports["metrics"], scrape)
 			}
 		}
 	})
 
 	t.Run("probes answer as the kubelet expects", func(t *testing.T) {
-		for name, p := range map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 			if p == nil || p.HTTPGet == nil {
 				t.Fatalf("no %s httpGet probe", name)
 			}
 			if portOf(p.HTTPGet.Port, ports) != ports["http"] {
-				t.Errorf("%s probe port %v is not the API port %d", name, p.HTTPGet.Port, ports["http"])
+				t.Errorf("%s probe port %s is not the API port %d", name, p.HTTPGet.Port.String(), ports["http"])
 			}
+		}
+		if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+			t.Errorf("probes on %s and %s, want /healthz and /readyz", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
 		}
 		// As shipped, the ConfigMap leaves the Azure endpoint and deployment
 		// blank: the pod must stay alive but out of rotation, saying why.
@@ -351,64 +123,63 @@ func TestKubernetesManifestsAgreeWithTheBinary(t *testing.T) {
 	t.Run("hardening", func(t *testing.T) {
 		sc := c.SecurityContext
 		switch {
-		case d.Spec.Replicas != 2:
-			t.Errorf("replicas = %d, want 2", d.Spec.Replicas)
-		case pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot:
+		case ptr.Deref(d.Spec.Replicas, 1) != 2:
+			t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
+		case pod.SecurityContext == nil || !ptr.Deref(pod.SecurityContext.RunAsNonRoot, false):
 			t.Error("runAsNonRoot is not true")
-		case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+		case sc == nil || !ptr.Deref(sc.ReadOnlyRootFilesystem, false):
 			t.Error("readOnlyRootFilesystem is not true")
-		case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+		case ptr.Deref(sc.AllowPrivilegeEscalation, true):
 			t.Error("allowPrivilegeEscalation is not false")
-		case !slices.Contains(sc.Capabilities.Drop, "ALL"):
-			t.Errorf("capabilities dropped = %v, want ALL", sc.Capabilities.Drop)
+		case sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL"):
+			t.Errorf("capabilities = %+v, want ALL dropped", sc.Capabilities)
 		}
-		for _, r := range []string{"cpu", "memory"} {
-			if c.Resources.Requests[r] == nil || c.Resources.Limits[r] == nil {
-				t.Errorf("%s request or limit missing: %+v", r, c.Resources)
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			if _, ok := c.Resources.Requests[r]; !ok {
+				t.Errorf("no %s request", r)
+			}
+			if _, ok := c.Resources.Limits[r]; !ok {
+				t.Errorf("no %s limit", r)
 			}
 		}
 	})
 
 	t.Run("the other objects point at the Deployment", func(t *testing.T) {
-		podLabels := d.Spec.Template.Metadata.Labels
-		var s k8sService
-		m.one(t, "Service", &s)
-		if !subset(s.Spec.Selector, podLabels) || len(s.Spec.Ports) == 0 {
-			t.Errorf("Service selector %v does not select pods %v", s.Spec.Selector, podLabels)
+		podLabels := labels.Set(d.Spec.Template.Labels)
+		selects := func(sel map[string]string) bool {
+			return len(sel) > 0 && labels.SelectorFromSet(sel).Matches(podLabels)
 		}
-		for _, p := range s.Spec.Ports {
+		service := one[corev1.Service](t, m).Spec
+		if !selects(service.Selector) || len(service.Ports) == 0 {
+			t.Errorf("Service selector %v does not select pods %v", service.Selector, podLabels)
+		}
+		for _, p := range service.Ports {
 			if portOf(p.TargetPort, ports) != ports["http"] {
-				t.Errorf("Service targetPort %v is not the API port: /metrics must stay off the Service", p.TargetPort)
+				t.Errorf("Service targetPort %s is not the API port: /metrics must stay off the Service", p.TargetPort.String())
 			}
 		}
-		var pdb disruptionBudget
-		m.one(t, "PodDisruptionBudget", &pdb)
-		if !subset(pdb.Spec.Selector.MatchLabels, podLabels) || pdb.Spec.MinAvailable == nil {
-			t.Errorf("PodDisruptionBudget = %+v", pdb.Spec)
+		if pdb := one[policyv1.PodDisruptionBudget](t, m).Spec; pdb.Selector == nil || !selects(pdb.Selector.MatchLabels) || pdb.MinAvailable == nil {
+			t.Errorf("PodDisruptionBudget = %+v", pdb)
 		}
-		var hpa autoscaler
-		m.one(t, "HorizontalPodAutoscaler", &hpa)
-		ref := hpa.Spec.ScaleTargetRef
-		if ref.Kind != "Deployment" || ref.Name != dObj.Metadata.Name || hpa.Spec.MinReplicas < 2 ||
-			len(hpa.Spec.Metrics) == 0 || hpa.Spec.Metrics[0].Resource.Name != "cpu" {
-			t.Errorf("HorizontalPodAutoscaler = %+v", hpa.Spec)
+		hpa := one[autoscalingv2.HorizontalPodAutoscaler](t, m).Spec
+		if ref := hpa.ScaleTargetRef; ref.Kind != "Deployment" || ref.Name != d.Name || ptr.Deref(hpa.MinReplicas, 1) < 2 ||
+			len(hpa.Metrics) == 0 || hpa.Metrics[0].Resource == nil || hpa.Metrics[0].Resource.Name != corev1.ResourceCPU {
+			t.Errorf("HorizontalPodAutoscaler = %+v", hpa)
 		}
-		if sa := m.one(t, "ServiceAccount", nil); sa.Metadata.Name != pod.ServiceAccountName {
-			t.Errorf("serviceAccountName %q, ServiceAccount %q", pod.ServiceAccountName, sa.Metadata.Name)
+		if account := one[corev1.ServiceAccount](t, m); account.Name != pod.ServiceAccountName {
+			t.Errorf("serviceAccountName %q, ServiceAccount %q", pod.ServiceAccountName, account.Name)
 		}
-		if !subset(d.Spec.Selector.MatchLabels, podLabels) {
-			t.Errorf("Deployment selector %v does not select its pods %v", d.Spec.Selector.MatchLabels, podLabels)
+		if d.Spec.Selector == nil || !selects(d.Spec.Selector.MatchLabels) {
+			t.Errorf("Deployment selector %v does not select its pods %v", d.Spec.Selector, podLabels)
 		}
 	})
 
 	t.Run("a commented workload-identity variant", func(t *testing.T) {
-		raw, _ := os.ReadFile(filepath.Join(manifestDir, "deployment.yaml"))
-		sa, _ := os.ReadFile(filepath.Join(manifestDir, "serviceaccount.yaml"))
-		cm, _ := os.ReadFile(filepath.Join(manifestDir, "configmap.yaml"))
+		dep, sa, cm := m.raw["deployment.yaml"], m.raw["serviceaccount.yaml"], m.raw["configmap.yaml"]
 		for what, ok := range map[string]bool{
-			"pod label azure.workload.identity/use":            bytes.Contains(raw, []byte("# azure.workload.identity/use: \"true\"")),
+			"pod label azure.workload.identity/use":            bytes.Contains(dep, []byte("# azure.workload.identity/use: \"true\"")),
 			"ServiceAccount annotation client-id":              bytes.Contains(sa, []byte("#   azure.workload.identity/client-id:")),
-			"AZURE_OPENAI_AUTH entra named as the alternative": bytes.Contains(raw, []byte("AZURE_OPENAI_AUTH: entra")) && bytes.Contains(cm, []byte("entra")),
+			"AZURE_OPENAI_AUTH entra named as the alternative": bytes.Contains(dep, []byte("AZURE_OPENAI_AUTH: entra")) && bytes.Contains(cm, []byte("entra")),
 		} {
 			if !ok {
 				t.Errorf("the workload-identity variant lacks the %s", what)
@@ -417,29 +188,41 @@ func TestKubernetesManifestsAgreeWithTheBinary(t *testing.T) {
 	})
 }
 
-// portOf resolves a probe's or Service's port, a number or a name.
-func portOf(p any, named map[string]int) int {
-	switch v := p.(type) {
-	case string:
-		if n, ok := named[v]; ok {
-			return n
+// podEnv is what the container's process sees: envFrom sources first,
+// then env, which wins, as the kubelet merges them. The Secret comes from
+// its example, whose names are the ones a real Secret must use.
+func (m manifests) podEnv(t *testing.T, c corev1.Container) map[string]string {
+	t.Helper()
+	cm, secret := one[corev1.ConfigMap](t, m), one[corev1.Secret](t, m)
+	env := map[string]string{}
+	for _, from := range c.EnvFrom {
+		switch {
+		case from.ConfigMapRef != nil && from.ConfigMapRef.Name == cm.Name:
+			maps.Copy(env, cm.Data)
+		case from.SecretRef != nil && from.SecretRef.Name == secret.Name:
+			maps.Copy(env, secret.StringData)
+		default:
+			t.Fatalf("envFrom %+v names no ConfigMap or Secret in the manifests", from)
 		}
-		n, _ := strconv.Atoi(v)
-		return n
-	default:
-		n, _ := strconv.Atoi(fmt.Sprint(v))
-		return n
 	}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	return env
 }
 
-func subset(sel, labels map[string]string) bool {
-	if len(sel) == 0 {
-		return false
+func containerPorts(c corev1.Container) map[string]int {
+	named := map[string]int{}
+	for _, p := range c.Ports {
+		named[p.Name] = int(p.ContainerPort)
 	}
-	for k, v := range sel {
-		if labels[k] != v {
-			return false
-		}
+	return named
+}
+
+// portOf resolves a probe's or Service's port, a number or a port name.
+func portOf(p intstr.IntOrString, named map[string]int) int {
+	if p.Type == intstr.String {
+		return named[p.StrVal]
 	}
-	return true
+	return p.IntValue()
 }
