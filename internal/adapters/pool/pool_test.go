@@ -469,3 +469,27 @@ func TestReloadGivesABrokenBackendAFreshStart(t *testing.T) {
 		t.Fatalf("after a reload: %q %v, want the backend tried again", ans.Text, err)
 	}
 }
+
+func TestNoFailoverPastTheRequestsDeadline(t *testing.T) {
+	c := newClock()
+	slow := &slowFailure{c: c, took: 3 * time.Minute} // past the pool's 120s
+	west := &backend{name: "west", script: []error{nil}}
+	p := newPool(c, one("gpt", pool.Backend{Name: "east", Priority: 1, Weight: 1, Model: slow, Key: "e"}, b("west", 2, west)))
+	if _, err := p.Stream(context.Background(), conv); err == nil || west.count() != 0 {
+		t.Fatalf("err %v, west called %d times: an attempt that used up UPSTREAM_TIMEOUT ends the request", err, west.count())
+	}
+}
+
+// slowFailure fails each stream it is asked for after took has passed.
+type slowFailure struct {
+	c    *clock
+	took time.Duration
+}
+
+func (s *slowFailure) Chat(context.Context, ports.Conversation) (domain.Answer, error) {
+	return domain.Answer{}, errors.New("unused")
+}
+func (s *slowFailure) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
+	s.c.advance(s.took)
+	return nil, failed()
+}

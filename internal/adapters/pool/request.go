@@ -38,10 +38,10 @@ func (r *request) next(ctx context.Context) (*member, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, contextError(ctx, r.g.name)
 		}
-		if r.attempts >= r.p.opts.Retry.MaxAttempts {
-			return nil, r.answer(r.p.opts.Now())
-		}
 		now := r.p.opts.Now()
+		if r.attempts >= r.p.opts.Retry.MaxAttempts || (r.attempts > 0 && now.After(r.deadline)) {
+			return nil, r.answer(now) // UPSTREAM_TIMEOUT bounds the whole request, failovers included
+		}
 		if m := r.pick(now); m != nil {
 			if r.attempts++; r.attempts > 1 {
 				r.p.opts.Observer.Retried(m.Provider)
