@@ -58,10 +58,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Invalid reports input that the caller must change before retrying.
-func Invalid(msg string) *Error { return &Error{Kind: KindInvalid, Msg: msg} }
-
-// InvalidField is Invalid naming the field at fault, such as "messages[2].role".
+// InvalidField reports input that the caller must change before
+// retrying, naming the field at fault, such as "messages[2].role".
 func InvalidField(field, msg string) *Error { return &Error{Kind: KindInvalid, Msg: msg, Field: field} }
 
 // Misconfigured reports settings the operator must supply.

@@ -12,27 +12,27 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// Gate is a ChatModel that admits at most max calls to the model at a
+// gate is a ChatModel that admits at most max calls to the model at a
 // time. A call waits up to wait for a slot and is then refused with
 // KindUnavailable, so that load sheds fast instead of piling up.
-type Gate struct {
+type gate struct {
 	model ports.ChatModel
 	slots chan struct{}
 	wait  time.Duration
 }
 
-var _ ports.ChatModel = (*Gate)(nil)
+var _ ports.ChatModel = (*gate)(nil)
 
 // Limit wraps model; max <= 0 means no limit and returns model itself.
 func Limit(model ports.ChatModel, max int, wait time.Duration) ports.ChatModel {
 	if max <= 0 {
 		return model
 	}
-	return &Gate{model: model, slots: make(chan struct{}, max), wait: wait}
+	return &gate{model: model, slots: make(chan struct{}, max), wait: wait}
 }
 
 // Chat holds a slot for the whole call.
-func (g *Gate) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
+func (g *gate) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
 	if err := g.acquire(ctx); err != nil {
 		return domain.Answer{}, err
 	}
@@ -42,7 +42,7 @@ func (g *Gate) Chat(ctx context.Context, req ports.Conversation) (domain.Answer,
 
 // Stream holds a slot until the stream is closed or ends, since an open
 // stream is an upstream generation still being billed.
-func (g *Gate) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
+func (g *gate) Stream(ctx context.Context, req ports.Conversation) (ports.ChatStream, error) {
 	if err := g.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (g *Gate) Stream(ctx context.Context, req ports.Conversation) (ports.ChatSt
 
 // acquire takes a slot, waiting at most g.wait. Errors: KindUnavailable
 // when none frees up in time, KindCanceled when the caller leaves first.
-func (g *Gate) acquire(ctx context.Context) error {
+func (g *gate) acquire(ctx context.Context) error {
 	select {
 	case g.slots <- struct{}{}:
 		return nil
@@ -79,10 +79,10 @@ func (g *Gate) acquire(ctx context.Context) error {
 	}
 }
 
-func (g *Gate) release() { <-g.slots }
+func (g *gate) release() { <-g.slots }
 
 // retryAfter suggests the queue wait, at least a second: a retry sooner
 // would most likely meet the same full queue.
-func (g *Gate) retryAfter() time.Duration {
+func (g *gate) retryAfter() time.Duration {
 	return time.Duration(max(1, math.Ceil(g.wait.Seconds()))) * time.Second
 }

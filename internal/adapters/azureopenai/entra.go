@@ -9,8 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// CognitiveServicesScope is the audience of Azure OpenAI data-plane tokens.
-const CognitiveServicesScope = "https://cognitiveservices.azure.com/.default"
+// cognitiveServicesScope is the audience of Azure OpenAI data-plane tokens.
+const cognitiveServicesScope = "https://cognitiveservices.azure.com/.default"
 
 // refreshMargin renews a token this long before it expires, so no
 // request ever carries one that lapses in flight.
@@ -39,7 +39,7 @@ func (c *tokenCache) get(ctx context.Context) (string, error) {
 	if c.tok.Token != "" && now.Before(c.renewAt()) {
 		return c.tok.Token, nil
 	}
-	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{CognitiveServicesScope}})
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{cognitiveServicesScope}})
 	if err != nil {
 		if c.tok.Token != "" && now.Before(c.tok.ExpiresOn) {
 			return c.tok.Token, nil // renewal failed early: the old token still works

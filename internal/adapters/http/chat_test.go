@@ -39,6 +39,6 @@ func TestChatBadTypes(t *testing.T) {
 
 func TestChatDomainErrorIs400(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{}, domain.Invalid("'messages[0].role' may not be system"))
+	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{}, domain.InvalidField("messages[0].role", "'messages[0].role' may not be system"))
 	assertError(t, do(h, "POST", "/api/chat", "application/json", `{"messages":[{"role":"system","content":"x"}]}`), 400, "may not be system")
 }

@@ -209,7 +209,7 @@ func TestClientDisconnectClosesTheStream(t *testing.T) {
 
 func TestStreamValidationErrorIsJSON(t *testing.T) {
 	srv, svc := newStreamServer(t, time.Hour)
-	svc.EXPECT().CompleteStream(gomock.Any(), "").Return(nil, domain.Invalid("'prompt' is required"))
+	svc.EXPECT().CompleteStream(gomock.Any(), "").Return(nil, domain.InvalidField("prompt", "'prompt' is required"))
 	resp := postStream(t, srv.URL+"/api/completions/stream", `{}`)
 	if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != jsonCT {
 		t.Errorf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))

@@ -13,9 +13,6 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// DefaultBaseURL is the SDKs' base, which includes /v1.
-const DefaultBaseURL = "https://api.openai.com/v1"
-
 // Config is what the adapter needs; the composition root fills it.
 type Config struct {
 	BaseURL     string // an SDK-style base including /v1; /chat/completions is appended
