@@ -250,7 +250,7 @@ func TestChatMakesOneAttemptAndSaysWhoseFaultItWas(t *testing.T) {
 		code  int
 		fault domain.Fault
 	}{
-		{``, 200, domain.FaultTransient}, {`{"choices":[`, 200, domain.FaultTransient}, {`{"choices":[]}`, 200, domain.FaultTransient},
+		{``, 200, domain.FaultNone}, {`{"choices":[`, 200, domain.FaultNone}, {`{"choices":[]}`, 200, domain.FaultNone}, // the work was done: never again
 		{`{"error":{"code":"429"}}`, 429, domain.FaultThrottle}, {`{"error":{"code":"DeploymentNotFound"}}`, 404, domain.FaultBackend},
 	} {
 		var calls atomic.Int32

@@ -111,10 +111,10 @@ func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, 
 		if !malformed(err) {
 			return domain.Answer{}, c.http.broken(ctx, err, c.http.target.Name+" response was cut short") // a deadline mid-body is a timeout
 		}
-		return domain.Answer{}, transient(domain.Upstream(name+" returned a malformed response", err))
+		return domain.Answer{}, c.http.badAnswer(ctx, err, name+" returned a malformed response")
 	}
 	if len(w.Choices) == 0 {
-		return domain.Answer{}, transient(domain.Upstream(name+" returned no choices", errors.New("empty choices")))
+		return domain.Answer{}, c.http.badAnswer(ctx, errors.New("empty choices"), name+" returned no choices")
 	}
 	ch := w.Choices[0]
 	res := domain.Answer{FinishReason: ch.FinishReason, Model: w.Model}
@@ -131,12 +131,6 @@ func (u *wireUsage) tokens() domain.TokenUsage {
 		return domain.TokenUsage{}
 	}
 	return domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
-}
-
-// transient marks a bad answer as this backend's failure this once.
-func transient(e *domain.Error) *domain.Error {
-	e.Fault = domain.FaultTransient
-	return e
 }
 
 // malformed tells a body that is not the JSON we expect from one that

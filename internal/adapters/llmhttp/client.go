@@ -97,6 +97,16 @@ func (c *Client) broken(ctx context.Context, cause error, msg string) error {
 	return e
 }
 
+// badAnswer words a 2xx answer that cannot be used: malformed, or
+// empty. It is not retried on this backend or another: the backend did
+// the work, and billed it. The context still decides first.
+func (c *Client) badAnswer(ctx context.Context, cause error, msg string) error {
+	if e := domain.Ended(ctx, c.target.Name+" did not answer in time", cause); e != nil {
+		return e
+	}
+	return domain.Upstream(msg, cause)
+}
+
 // RequestID returns the provider's id for a response, or "". It is
 // echoed to clients and logged, so an id that fails the X-Request-ID rule
 // counts as absent. The names were canonicalised in New.

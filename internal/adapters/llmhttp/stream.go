@@ -103,7 +103,7 @@ func (s *ChatStream) Recv() (string, error) {
 		}
 	}
 	if !s.chosen {
-		return "", s.failed(s.client.target.Name+" ended the stream without an answer", errors.New("[DONE] before any choice"))
+		return "", s.client.badAnswer(s.ctx, errors.New("[DONE] before any choice"), s.client.target.Name+" ended the stream without an answer")
 	}
 	return "", io.EOF
 }
@@ -121,7 +121,7 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	}
 	var ch chunk
 	if err := json.Unmarshal(ev.Data, &ch); err != nil {
-		return chunk{}, s.failed(s.client.target.Name+" sent a malformed stream event", err)
+		return chunk{}, s.client.badAnswer(s.ctx, err, s.client.target.Name+" sent a malformed stream event")
 	}
 	if ch.Error != nil {
 		return chunk{}, s.failed(s.client.target.Name+" failed during the stream", errors.New(ch.Error.says()))
@@ -170,7 +170,7 @@ func (s *ChatStream) readError(err error) error {
 		e.Fault = domain.FaultTransient
 		return e
 	case errors.Is(err, ErrEventTooLarge) || errors.Is(err, bufio.ErrTooLong):
-		return s.failed(s.client.target.Name+" sent a malformed stream event", err)
+		return s.client.badAnswer(s.ctx, err, s.client.target.Name+" sent a malformed stream event")
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return s.failed(s.client.target.Name+" ended the stream before it was complete", io.ErrUnexpectedEOF)
 	}
