@@ -4,31 +4,12 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 )
-
-// script is a ChatStream that plays fixed pieces, then ends with end.
-type script struct {
-	pieces []string
-	end    error
-	closed atomic.Int32
-}
-
-func (s *script) Recv() (string, error) {
-	if len(s.pieces) == 0 {
-		return "", s.end
-	}
-	p := s.pieces[0]
-	s.pieces = s.pieces[1:]
-	return p, nil
-}
-
-func (s *script) Result() domain.Answer { return domain.Answer{FinishReason: "stop", Model: "m"} }
-func (s *script) Close() error          { s.closed.Add(1); return nil }
 
 type heard struct {
 	mu     sync.Mutex
@@ -54,7 +35,7 @@ func drain(st ports.ChatStream) error {
 
 func TestWatchEndsOnceAtEOFWithTheAnswer(t *testing.T) {
 	var h heard
-	st := ports.Watch(&script{pieces: []string{"a", "b"}, end: io.EOF}, h.hooks())
+	st := ports.Watch(&chatmodeltest.Script{Texts: []string{"a", "b"}, End: io.EOF, Answer: domain.Answer{FinishReason: "stop", Model: "m"}}, h.hooks())
 	if err := drain(st); !errors.Is(err, io.EOF) {
 		t.Fatalf("drain: %v", err)
 	}
@@ -71,7 +52,7 @@ func TestWatchEndsOnceAtEOFWithTheAnswer(t *testing.T) {
 func TestWatchEndsOnceWithTheFailure(t *testing.T) {
 	var h heard
 	cut := domain.Upstream("cut", nil)
-	st := ports.Watch(&script{pieces: []string{"a"}, end: cut}, h.hooks())
+	st := ports.Watch(&chatmodeltest.Script{Texts: []string{"a"}, End: cut}, h.hooks())
 	_ = drain(st)
 	_ = st.Close()
 	if len(h.ends) != 1 || !errors.Is(h.ends[0], cut) {
@@ -81,7 +62,7 @@ func TestWatchEndsOnceWithTheFailure(t *testing.T) {
 
 func TestWatchEndsOnceWhenClosedEarly(t *testing.T) {
 	var h heard
-	inner := &script{pieces: []string{"a", "b"}, end: io.EOF}
+	inner := &chatmodeltest.Script{Texts: []string{"a", "b"}, End: io.EOF, Answer: domain.Answer{FinishReason: "stop", Model: "m"}}
 	st := ports.Watch(inner, h.hooks())
 	_, _ = st.Recv()
 	var wg sync.WaitGroup
@@ -90,7 +71,7 @@ func TestWatchEndsOnceWhenClosedEarly(t *testing.T) {
 		go func() { defer wg.Done(); _ = st.Close() }()
 	}
 	wg.Wait()
-	if len(h.ends) != 1 || !errors.Is(h.ends[0], ports.ErrClosedEarly) || inner.closed.Load() != 4 {
-		t.Errorf("ends = %v, inner closed %d times", h.ends, inner.closed.Load())
+	if len(h.ends) != 1 || !errors.Is(h.ends[0], ports.ErrClosedEarly) || inner.Closed() != 4 {
+		t.Errorf("ends = %v, inner closed %d times", h.ends, inner.Closed())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/pool"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 )
 
 // clock advances only when the pool sleeps, or when a test says so.
@@ -65,26 +66,10 @@ func (b *backend) Stream(ctx context.Context, c ports.Conversation) (ports.ChatS
 	if err := b.result(); err != nil {
 		return nil, err
 	}
-	return &pieces{texts: []string{"from ", b.name}, end: io.EOF}, nil
+	return &chatmodeltest.Script{Texts: []string{"from ", b.name}, End: io.EOF, Answer: domain.Answer{FinishReason: "stop"}}, nil
 }
 
 func (b *backend) count() int { b.mu.Lock(); defer b.mu.Unlock(); return b.calls }
-
-type pieces struct {
-	texts []string
-	end   error
-}
-
-func (p *pieces) Recv() (string, error) {
-	if len(p.texts) == 0 {
-		return "", p.end
-	}
-	t := p.texts[0]
-	p.texts = p.texts[1:]
-	return t, nil
-}
-func (p *pieces) Result() domain.Answer { return domain.Answer{FinishReason: "stop"} }
-func (p *pieces) Close() error          { return nil }
 
 func throttled(wait time.Duration) error {
 	return &domain.Error{Kind: domain.KindThrottled, Fault: domain.FaultThrottle, RetryAfter: wait, Msg: "slow down"}
@@ -392,9 +377,9 @@ func (cutModel) Chat(context.Context, ports.Conversation) (domain.Answer, error)
 	return domain.Answer{}, errors.New("unused")
 }
 func (m *cutModel) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
-	st := &pieces{end: failed()}
+	st := &chatmodeltest.Script{End: failed()}
 	if m.afterFirst {
-		st.texts = []string{"partial"}
+		st.Texts = []string{"partial"}
 	}
 	return st, nil
 }

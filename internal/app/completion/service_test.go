@@ -15,6 +15,7 @@ import (
 	"github.com/aoai-api/aoai-api/internal/app/completion"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 	"github.com/aoai-api/aoai-api/internal/ports/mocks"
 )
 
@@ -141,7 +142,7 @@ func TestChatKeepsTheModelTheClientNamed(t *testing.T) {
 	in := ports.Conversation{Model: "gpt-4o-mini", Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}
 	want := ports.Conversation{Model: "gpt-4o-mini", Messages: append([]domain.Message{{Role: domain.RoleSystem, Content: "sys"}}, in.Messages...)}
 	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Text: "ok"}, nil)
-	model.EXPECT().Stream(gomock.Any(), want).Return(&pieces{end: io.EOF}, nil)
+	model.EXPECT().Stream(gomock.Any(), want).Return(&chatmodeltest.Script{End: io.EOF}, nil)
 	svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits})
 	if _, err := svc.Chat(context.Background(), in); err != nil {
 		t.Fatal(err)
@@ -173,30 +174,11 @@ func TestChatNeverCallsModelOnInvalidInput(t *testing.T) {
 	}
 }
 
-// pieces is a scripted ports.ChatStream.
-type pieces struct {
-	texts  []string
-	end    error
-	result domain.Answer
-	closed bool
-}
-
-func (p *pieces) Recv() (string, error) {
-	if len(p.texts) == 0 {
-		return "", p.end
-	}
-	t := p.texts[0]
-	p.texts = p.texts[1:]
-	return t, nil
-}
-func (p *pieces) Result() domain.Answer { return p.result }
-func (p *pieces) Close() error          { p.closed = true; return nil }
-
 func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	model := mocks.NewMockChatModel(ctrl)
-	up := &pieces{texts: []string{"hé", "llo ", "😀"}, end: io.EOF,
-		result: domain.Answer{FinishReason: "stop", Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
+	up := &chatmodeltest.Script{Texts: []string{"hé", "llo ", "😀"}, End: io.EOF,
+		Answer: domain.Answer{FinishReason: "stop", Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
 	model.EXPECT().Stream(gomock.Any(), ports.Conversation{Messages: []domain.Message{
 		{Role: domain.RoleSystem, Content: "sys"}, {Role: domain.RoleUser, Content: "héllo"}}}).Return(up, nil)
 
@@ -223,7 +205,7 @@ func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
 		t.Errorf("completion = %+v (a stream never holds the whole text)", out)
 	}
 	_ = st.Close()
-	if !up.closed {
+	if up.Closed() == 0 {
 		t.Error("Close must reach the model's stream")
 	}
 }
