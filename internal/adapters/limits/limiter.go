@@ -1,0 +1,151 @@
+package limits
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// Observer hears of refusals and of the store's health; nil for none.
+type Observer interface {
+	Refused(kind ports.Refusal)
+	StoreCall(err error, took time.Duration)
+}
+
+// Options configure a Limiter.
+type Options struct {
+	Policy   Policy
+	Timeout  time.Duration // each shared-store call at most
+	FailOpen bool          // on a store failure: local limits (true) or 503 (false)
+	Log      zerolog.Logger
+	Observer Observer
+	Now      func() time.Time // nil: time.Now
+}
+
+// Limiter is ports.Limits over a shared store, with a local one to fall
+// back on while the shared one fails (when FailOpen). Without a shared
+// store, the local one is the store.
+type Limiter struct {
+	opt    Options
+	shared store // nil: the process only
+	local  *Memory
+	mu     sync.Mutex
+	down   bool // the shared store failed last time: logged once per transition
+}
+
+var _ ports.Limits = (*Limiter)(nil)
+
+// New meters with shared (nil: the process only) and local.
+func New(shared *Redis, local *Memory, opt Options) *Limiter {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	l := &Limiter{opt: opt, local: local}
+	if shared != nil {
+		l.shared = shared
+	}
+	return l
+}
+
+// Degraded says whether the shared store is failing now.
+func (l *Limiter) Degraded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.down
+}
+
+var errStore = domain.Unavailable("The limits store is unavailable; retry later", time.Second)
+
+// call runs op on the shared store within the timeout, and on the local
+// one when there is none or, failing open, when it fails.
+func call[T any](ctx context.Context, l *Limiter, op func(context.Context, store) (T, error)) (T, error) {
+	if l.shared == nil {
+		return op(ctx, l.local)
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.opt.Timeout)
+	start := time.Now()
+	v, err := op(cctx, l.shared)
+	cancel()
+	if l.opt.Observer != nil {
+		l.opt.Observer.StoreCall(err, time.Since(start))
+	}
+	l.note(err)
+	if err == nil {
+		return v, nil
+	}
+	if !l.opt.FailOpen {
+		var zero T
+		e := *errStore
+		e.Err = err
+		return zero, &e
+	}
+	return op(ctx, l.local)
+}
+
+func (l *Limiter) note(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case err != nil && !l.down:
+		l.down = true
+		l.opt.Log.Error().Err(err).Bool("fail_open", l.opt.FailOpen).Msg("limits store failing")
+	case err == nil && l.down:
+		l.down = false
+		l.opt.Log.Info().Msg("limits store back")
+	}
+}
+
+func (l *Limiter) Admit(ctx context.Context, c ports.Caller, tokens bool) (ports.Admission, error) {
+	now := l.opt.Now()
+	a, err := call(ctx, l, func(ctx context.Context, s store) (ports.Admission, error) {
+		return s.admit(ctx, l.opt.Policy, c, now, tokens)
+	})
+	if err == nil && a.Refused != "" && l.opt.Observer != nil {
+		l.opt.Observer.Refused(a.Refused)
+	}
+	return a, err
+}
+
+// Charge records spent off the caller's path, bounded by the timeout.
+func (l *Limiter) Charge(ctx context.Context, c ports.Caller, spent ports.Spent) {
+	now := l.opt.Now()
+	go func() {
+		_, _ = call(context.WithoutCancel(ctx), l, func(ctx context.Context, s store) (struct{}, error) {
+			return struct{}{}, s.charge(ctx, l.opt.Policy, c, now, spent)
+		})
+	}()
+}
+
+func (l *Limiter) Usage(ctx context.Context, c ports.Caller) (ports.Ledger, error) {
+	now := l.opt.Now()
+	led, err := call(ctx, l, func(ctx context.Context, s store) (ports.Ledger, error) {
+		return s.usage(ctx, l.opt.Policy, c, now)
+	})
+	led.Caller = c.ID
+	return led, err
+}
+
+func (l *Limiter) Callers(ctx context.Context) ([]ports.Ledger, error) {
+	now := l.opt.Now()
+	return call(ctx, l, func(ctx context.Context, s store) ([]ports.Ledger, error) {
+		cs, err := s.callers(ctx, now)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]ports.Ledger, 0, len(cs))
+		for _, c := range cs {
+			led, err := s.usage(ctx, l.opt.Policy, c, now)
+			if err != nil {
+				return nil, err
+			}
+			led.Caller = c.ID
+			out = append(out, led)
+		}
+		return out, nil
+	})
+}

@@ -1,0 +1,140 @@
+package limits
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// Redis keeps the counters in Redis, shared by every replica. Admit is
+// one script call; Charge one transaction. Every key has a TTL.
+type Redis struct {
+	rdb *redis.Client
+}
+
+// NewRedis meters callers in rdb.
+func NewRedis(rdb *redis.Client) *Redis { return &Redis{rdb: rdb} }
+
+// admitScript checks the quota and the minute's tokens without spending
+// them, then takes one request from the GCRA bucket, all atomically.
+// Times are integer microseconds, formatted with %.0f so that Lua's
+// default %.14g never rounds them. It returns {refusal, retry, remaining,
+// reset, minute_tokens}.
+var admitScript = redis.NewScript(`
+local now, emission, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tpm, quota = tonumber(ARGV[4]), tonumber(ARGV[5])
+local minuteLeft, periodLeft, tokens = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
+local used = tonumber(redis.call('HGET', KEYS[2], 'total_tokens') or '0')
+if tokens and quota > 0 then
+  local q = tonumber(redis.call('HGET', KEYS[3], 'total_tokens') or '0')
+  if q >= quota then return {3, periodLeft, 0, 0, used} end
+end
+if tokens and tpm > 0 and used >= tpm then return {2, minuteLeft, 0, 0, used} end
+if emission <= 0 then return {0, 0, 0, 0, used} end
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local tolerance = emission * burst
+local nxt = tat + emission
+if now < nxt - tolerance then return {1, nxt - tolerance - now, 0, tat - now, used} end
+redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', string.format('%.0f', math.ceil((nxt - now) / 1000)))
+return {0, 0, math.floor((tolerance - (nxt - now)) / emission), nxt - now, used}
+`)
+
+const prefix = "aoai:limits:"
+
+func rateKey(c ports.Caller) string               { return prefix + "rate:" + c.Key }
+func tallyKey(c ports.Caller, span string) string { return prefix + "tally:" + c.Key + ":" + span }
+func callersKey() string                          { return prefix + "callers" }
+
+func (r *Redis) admit(ctx context.Context, p Policy, c ports.Caller, now time.Time, tokens bool) (ports.Admission, error) {
+	sp := spansAt(now, p.QuotaPeriod)
+	flag := "0"
+	if tokens {
+		flag = "1"
+	}
+	res, err := admitScript.Run(ctx, r.rdb,
+		[]string{rateKey(c), tallyKey(c, "m"+sp.minute), tallyKey(c, "p"+sp.period)},
+		now.UnixMicro(), p.emission().Microseconds(), p.Burst, p.TPM, p.Quota,
+		sp.minuteLeft.Microseconds(), sp.periodLeft.Microseconds(), flag).Int64Slice()
+	if err != nil {
+		return ports.Admission{}, err
+	}
+	a := ports.Admission{RetryAfter: time.Duration(res[1]) * time.Microsecond}
+	a.Refused = [...]ports.Refusal{"", ports.RefusedRequests, ports.RefusedTokens, ports.RefusedQuota}[res[0]]
+	a.Requests, a.Tokens = windows(p, sp, res[2], time.Duration(res[3])*time.Microsecond, res[4])
+	return a, nil
+}
+
+func (r *Redis) charge(ctx context.Context, p Policy, c ports.Caller, now time.Time, s ports.Spent) error {
+	sp := spansAt(now, p.QuotaPeriod)
+	_, err := r.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, t := range []struct {
+			key string
+			ttl time.Duration
+		}{
+			{tallyKey(c, "m"+sp.minute), sp.minuteLeft + time.Minute},
+			{tallyKey(c, "p"+sp.period), sp.periodLeft + time.Hour},
+			{tallyKey(c, "d"+sp.day), (ledgerDays + 1) * 24 * time.Hour},
+		} {
+			pipe.HIncrBy(ctx, t.key, "requests", 1)
+			pipe.HIncrBy(ctx, t.key, "prompt_tokens", s.Prompt)
+			pipe.HIncrBy(ctx, t.key, "completion_tokens", s.Completion)
+			pipe.HIncrBy(ctx, t.key, "total_tokens", total(s))
+			if s.Estimated {
+				pipe.HIncrBy(ctx, t.key, "estimated_tokens", total(s))
+			}
+			pipe.PExpire(ctx, t.key, t.ttl)
+		}
+		pipe.ZAdd(ctx, callersKey(), redis.Z{Score: float64(now.Unix()), Member: c.Key + "\t" + c.ID})
+		pipe.ZRemRangeByScore(ctx, callersKey(), "-inf", strconv.FormatInt(now.AddDate(0, 0, -ledgerDays).Unix(), 10))
+		pipe.Expire(ctx, callersKey(), (ledgerDays+1)*24*time.Hour)
+		return nil
+	})
+	return err
+}
+
+func (r *Redis) usage(ctx context.Context, p Policy, c ports.Caller, now time.Time) (ports.Ledger, error) {
+	sp := spansAt(now, p.QuotaPeriod)
+	days := lastDays(now)
+	pipe := r.rdb.Pipeline()
+	minute := pipe.HGetAll(ctx, tallyKey(c, "m"+sp.minute))
+	period := pipe.HGetAll(ctx, tallyKey(c, "p"+sp.period))
+	perDay := make([]*redis.MapStringStringCmd, len(days))
+	for i, d := range days {
+		perDay[i] = pipe.HGetAll(ctx, tallyKey(c, "d"+d))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return ports.Ledger{}, err
+	}
+	l := ports.Ledger{Minute: tallyOf(minute.Val()), Period: tallyOf(period.Val())}
+	for i, cmd := range perDay {
+		if len(cmd.Val()) > 0 {
+			l.Days = append(l.Days, ports.DayTally{Day: days[i], Tally: tallyOf(cmd.Val())})
+		}
+	}
+	return l, nil
+}
+
+func tallyOf(h map[string]string) ports.Tally {
+	n := func(f string) int64 { v, _ := strconv.ParseInt(h[f], 10, 64); return v }
+	return ports.Tally{Requests: n("requests"), PromptTokens: n("prompt_tokens"), CompletionTokens: n("completion_tokens"),
+		TotalTokens: n("total_tokens"), EstimatedTokens: n("estimated_tokens")}
+}
+
+func (r *Redis) callers(ctx context.Context, _ time.Time) ([]ports.Caller, error) {
+	members, err := r.rdb.ZRevRange(ctx, callersKey(), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ports.Caller, 0, len(members))
+	for _, m := range members {
+		key, id, _ := strings.Cut(m, "\t")
+		out = append(out, ports.Caller{Key: key, ID: id})
+	}
+	return out, nil
+}
