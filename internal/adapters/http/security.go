@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
 // Security is what guards the service. Its zero value guards nothing
@@ -14,6 +16,11 @@ type Security struct {
 	// adapter never holds a key itself. None means authentication is off.
 	KeyDigests [][sha256.Size]byte
 	RateLimit  RateLimit
+	// Limits meters callers (rate, tokens, quota, ledger), in the process
+	// or shared; when set it replaces RateLimit's per-process buckets.
+	Limits ports.Limits
+	// AdminKeyDigests are the keys GET /api/usage/callers accepts.
+	AdminKeyDigests [][sha256.Size]byte
 	// AuthThrottle locks out addresses that send too many wrong keys;
 	// it applies only when keys are on.
 	AuthThrottle AuthThrottle
@@ -61,13 +68,22 @@ func guards(sec Security) []gin.HandlerFunc {
 		}
 	}
 	var limits *callerLimits
-	if sec.RateLimit.RPS > 0 {
+	if sec.RateLimit.RPS > 0 && sec.Limits == nil {
 		limits = newCallerLimits(sec.RateLimit)
 	}
 	if auth == nil && limits == nil {
 		return nil
 	}
 	return []gin.HandlerFunc{guard(auth, throttle, limits)}
+}
+
+// metering is what the limits port adds after the guard: the request
+// rate on every guarded route, and tokens on the model routes.
+func metering(sec Security, tokens bool) []gin.HandlerFunc {
+	if sec.Limits == nil {
+		return nil
+	}
+	return []gin.HandlerFunc{admit(sec.Limits, tokens)}
 }
 
 // guard checks the caller's address against the auth throttle, then its
