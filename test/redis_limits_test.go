@@ -205,6 +205,16 @@ func TestRedisLimitsStoreFailures(t *testing.T) {
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
+	post(sc)
+	for _, s := range []*service{so, sc} {
+		ready := call(t, "GET", s.URL+"/readyz", "", "")
+		if ready.Status != 200 || ready.JSON(t)["limits_store"] != "degraded" {
+			t.Errorf("/readyz with Redis down = %d %s, want ready and degraded", ready.Status, ready.Body)
+		}
+	}
+	if n := len(sc.logEntries("limits store failing")); n != 1 {
+		t.Errorf("the failure was logged %d times, want once per transition", n)
+	}
 
 	rd.start(t) // an empty Redis: the shared bucket starts full again
 	for i := range 2 {
@@ -214,6 +224,9 @@ func TestRedisLimitsStoreFailures(t *testing.T) {
 	}
 	if s := post(so).Status; s != 429 {
 		t.Errorf("shared limits resumed: the other replica's third request = %d, want 429", s)
+	}
+	if ready := call(t, "GET", sc.URL+"/readyz", "", ""); ready.JSON(t)["limits_store"] != "redis" {
+		t.Errorf("/readyz after the restart = %s", ready.Body)
 	}
 
 	if err := rd.cmd.Process.Signal(syscall.SIGSTOP); err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
 	"github.com/aoai-api/aoai-api/internal/adapters/limits"
 	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 )
@@ -37,4 +38,10 @@ func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Lim
 	ro.MaxRetries = -1 // one attempt within the timeout: a retry would only overshoot it
 	rdb := redis.NewClient(ro)
 	return limits.New(limits.NewRedis(rdb), local, opt), func() { _ = rdb.Close() }, nil
+}
+
+// withLimitsStore shows the store's state in /readyz's body.
+func withLimitsStore(r httpadapter.Readiness, l *limits.Limiter) httpadapter.Readiness {
+	r.LimitsStore = l.Store
+	return r
 }

@@ -128,7 +128,7 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		Models:       model.Models,
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
-		Readiness:    readiness(cfg),
+		Readiness:    withLimitsStore(readiness(cfg), ops.limiter),
 		Backends:     backendViews(model),
 		Draining:     ops.draining,
 		Observer:     ops.metrics,

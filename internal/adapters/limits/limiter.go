@@ -59,6 +59,17 @@ func (l *Limiter) Degraded() bool {
 	return l.down
 }
 
+// Store names where limits are kept now, for /readyz.
+func (l *Limiter) Store() string {
+	switch {
+	case l.shared == nil:
+		return "process"
+	case l.Degraded():
+		return "degraded"
+	}
+	return "redis"
+}
+
 var errStore = domain.Unavailable("The limits store is unavailable; retry later", time.Second)
 
 // call runs op on the shared store within the timeout, and on the local
