@@ -93,9 +93,14 @@ func replicas(t *testing.T, n int, env map[string]string) []*service {
 // response, off its path.
 func usageOf(t *testing.T, svc *service, cond func(minute, period map[string]any) bool) map[string]any {
 	t.Helper()
+	return usageOfWith(t, svc, nil, cond)
+}
+
+func usageOfWith(t *testing.T, svc *service, hdr []string, cond func(minute, period map[string]any) bool) map[string]any {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		r := call(t, "GET", svc.URL+"/api/usage", "", "")
+		r := call(t, "GET", svc.URL+"/api/usage", "", "", hdr...)
 		if r.Status != 200 {
 			t.Fatalf("GET /api/usage = %d %s", r.Status, r.Body)
 		}

@@ -159,8 +159,9 @@ func (m *Memory) callers(context.Context, time.Time) ([]ports.Caller, error) {
 	defer m.mu.Unlock()
 	out := make([]ports.Caller, 0, len(m.index))
 	for e := m.order.Front(); e != nil; e = e.Next() {
-		c := e.Value.(*memCaller)
-		out = append(out, ports.Caller{Key: c.key, ID: c.id})
+		if c := e.Value.(*memCaller); len(c.days) > 0 { // charged, as Redis lists them
+			out = append(out, ports.Caller{Key: c.key, ID: c.id})
+		}
 	}
 	return out, nil
 }
