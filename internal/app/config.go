@@ -96,12 +96,14 @@ type Config struct {
 	TokenQuota         int           `envconfig:"TOKEN_QUOTA" default:"0"`             // per caller per period; 0 = off
 	TokenQuotaPeriod   string        `envconfig:"TOKEN_QUOTA_PERIOD" default:"day"`    // day or month, UTC
 	AdminAPIKeys       []string      `envconfig:"ADMIN_API_KEYS" secret:"true"`        // keys for GET /api/usage/callers
+	APIKeyLimitsFile   string        `envconfig:"API_KEY_LIMITS_FILE"`                 // YAML: inbound keys by id, with their own limits
 
 	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.
 	inboundKeyDigests [][sha256.Size]byte
 	adminKeyDigests   [][sha256.Size]byte // ADMIN_API_KEYS, also inbound keys when those are on
+	keyLimits         []keyLimits         // API_KEY_LIMITS_FILE's keys, read by LoadConfig
 	// logSecrets are the values the logger redacts (secret settings,
 	// inbound keys, credentials in URLs). A pointer, so that printing a
 	// Config shows an address rather than the keys.
@@ -184,6 +186,9 @@ func LoadConfig(dir string) (Resolved, error) {
 		v, ok := file[k]
 		return v, ok
 	}}
+	if err := res.loadKeyLimits(); err != nil {
+		return Resolved{}, err
+	}
 	if res.Models, res.fileVersion, err = res.readModels(); err != nil {
 		return Resolved{}, err
 	}

@@ -16,9 +16,10 @@ import (
 // closed when the returned func runs.
 func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Limiter, func(), error) {
 	local := limits.NewMemory(cfg.RateLimitMaxCallers)
+	def := limits.Policy{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, TPM: int64(cfg.TokenRateLimitTPM),
+		Quota: int64(cfg.TokenQuota), QuotaPeriod: cfg.TokenQuotaPeriod}
 	opt := limits.Options{
-		Policy: limits.Policy{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, TPM: int64(cfg.TokenRateLimitTPM),
-			Quota: int64(cfg.TokenQuota), QuotaPeriod: cfg.TokenQuotaPeriod},
+		Policy: def, PerCaller: cfg.keyPolicies(def),
 		Timeout: cfg.RedisTimeout, FailOpen: cfg.LimitsStoreFailure == "open", Log: log, Observer: m,
 	}
 	if cfg.RedisURL == "" {

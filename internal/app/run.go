@@ -135,7 +135,7 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		Metrics:      ops.scrape,
 		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
-			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
+			KeyDigests: cfg.inboundKeyDigests, KeyIDs: cfg.keyIDs(), CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
 			// Throttled addresses share the rate limiter's memory bound.
 			AuthThrottle:           httpadapter.AuthThrottle{FailuresPerMinute: cfg.AuthFailuresPerMinute, MaxAddrs: cfg.RateLimitMaxCallers},

@@ -15,7 +15,10 @@ type Security struct {
 	// KeyDigests are the SHA-256 digests of the inbound API keys; the
 	// adapter never holds a key itself. None means authentication is off.
 	KeyDigests [][sha256.Size]byte
-	RateLimit  RateLimit
+	// KeyIDs name keys in logs and the ledger (API_KEY_LIMITS_FILE's
+	// ids); a key without one is named by its digest's first 8 hex digits.
+	KeyIDs    map[[sha256.Size]byte]string
+	RateLimit RateLimit
 	// Limits meters callers (rate, tokens, quota, ledger), in the process
 	// or shared; when set it replaces RateLimit's per-process buckets.
 	Limits ports.Limits
@@ -62,7 +65,7 @@ func guards(sec Security) []gin.HandlerFunc {
 	var auth *keyring
 	var throttle *authThrottle
 	if len(sec.KeyDigests) > 0 {
-		auth = &keyring{digests: sec.KeyDigests}
+		auth = &keyring{digests: sec.KeyDigests, ids: sec.KeyIDs}
 		if sec.AuthThrottle.FailuresPerMinute > 0 {
 			throttle = newAuthThrottle(sec.AuthThrottle)
 		}

@@ -19,12 +19,15 @@ type Observer interface {
 
 // Options configure a Limiter.
 type Options struct {
-	Policy   Policy
-	Timeout  time.Duration // each shared-store call at most
-	FailOpen bool          // on a store failure: local limits (true) or 503 (false)
-	Log      zerolog.Logger
-	Observer Observer
-	Now      func() time.Time // nil: time.Now
+	Policy Policy
+	// PerCaller overrides Policy for the callers it names, by store key
+	// (API_KEY_LIMITS_FILE's keys).
+	PerCaller map[string]Policy
+	Timeout   time.Duration // each shared-store call at most
+	FailOpen  bool          // on a store failure: local limits (true) or 503 (false)
+	Log       zerolog.Logger
+	Observer  Observer
+	Now       func() time.Time // nil: time.Now
 }
 
 // Limiter is ports.Limits over a shared store, with a local one to fall
@@ -111,10 +114,17 @@ func (l *Limiter) note(err error) {
 	}
 }
 
+func (l *Limiter) policy(c ports.Caller) Policy {
+	if p, ok := l.opt.PerCaller[c.Key]; ok {
+		return p
+	}
+	return l.opt.Policy
+}
+
 func (l *Limiter) Admit(ctx context.Context, c ports.Caller, tokens bool) (ports.Admission, error) {
 	now := l.opt.Now()
 	a, err := call(ctx, l, func(ctx context.Context, s store) (ports.Admission, error) {
-		return s.admit(ctx, l.opt.Policy, c, now, tokens)
+		return s.admit(ctx, l.policy(c), c, now, tokens)
 	})
 	if err == nil && a.Refused != "" && l.opt.Observer != nil {
 		l.opt.Observer.Refused(a.Refused)
@@ -127,7 +137,7 @@ func (l *Limiter) Charge(ctx context.Context, c ports.Caller, spent ports.Spent)
 	now := l.opt.Now()
 	go func() {
 		_, _ = call(context.WithoutCancel(ctx), l, func(ctx context.Context, s store) (struct{}, error) {
-			return struct{}{}, s.charge(ctx, l.opt.Policy, c, now, spent)
+			return struct{}{}, s.charge(ctx, l.policy(c), c, now, spent)
 		})
 	}()
 }
@@ -135,7 +145,7 @@ func (l *Limiter) Charge(ctx context.Context, c ports.Caller, spent ports.Spent)
 func (l *Limiter) Usage(ctx context.Context, c ports.Caller) (ports.Ledger, error) {
 	now := l.opt.Now()
 	led, err := call(ctx, l, func(ctx context.Context, s store) (ports.Ledger, error) {
-		return s.usage(ctx, l.opt.Policy, c, now)
+		return s.usage(ctx, l.policy(c), c, now)
 	})
 	led.Caller = c.ID
 	return led, err
@@ -150,7 +160,7 @@ func (l *Limiter) Callers(ctx context.Context) ([]ports.Ledger, error) {
 		}
 		out := make([]ports.Ledger, 0, len(cs))
 		for _, c := range cs {
-			led, err := s.usage(ctx, l.opt.Policy, c, now)
+			led, err := s.usage(ctx, l.policy(c), c, now)
 			if err != nil {
 				return nil, err
 			}
