@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -132,8 +133,12 @@ func TestRedisLimitsRequestBurstIsGlobalAcrossReplicas(t *testing.T) {
 	}
 	r := postJSON(t, svcs[1].URL+"/api/completions", `{"prompt":"hi"}`)
 	assertErrorResponse(t, r, 429, "Rate limit exceeded")
-	if r.Header.Get("Retry-After") == "" {
-		t.Error("429 without Retry-After")
+	if r.Header.Get("Retry-After") == "" || r.Header.Get("x-ratelimit-remaining-requests") != "0" {
+		t.Errorf("429 headers = %v", r.Header)
+	}
+	m := string(call(t, "GET", svcs[1].URL+"/metrics", "", "").Body)
+	if !strings.Contains(m, `aoai_api_limit_refusals_total{kind="requests"} 1`) || !regexp.MustCompile(`(?m)^aoai_api_limits_store_duration_seconds_count [1-9]`).MatchString(m) {
+		t.Errorf("metrics lack the refusal or the store's calls:\n%s", m)
 	}
 }
 
@@ -216,6 +221,9 @@ func TestRedisLimitsStoreFailures(t *testing.T) {
 		if ready.Status != 200 || ready.JSON(t)["limits_store"] != "degraded" {
 			t.Errorf("/readyz with Redis down = %d %s, want ready and degraded", ready.Status, ready.Body)
 		}
+	}
+	if m := string(call(t, "GET", sc.URL+"/metrics", "", "").Body); !regexp.MustCompile(`(?m)^aoai_api_limits_store_errors_total [1-9]`).MatchString(m) {
+		t.Errorf("store errors not counted:\n%s", m)
 	}
 	if n := len(sc.logEntries("limits store failing")); n != 1 {
 		t.Errorf("the failure was logged %d times, want once per transition", n)

@@ -303,7 +303,8 @@ func TestCORSAllowlist(t *testing.T) {
 
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "Origin", "https://app.example", "X-API-Key", keyA)
 	if rec.Code != 200 || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" ||
-		!strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "X-Request-ID") || rec.Header().Get("Vary") != "Origin" {
+		!strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "X-Request-ID") || rec.Header().Get("Vary") != "Origin" ||
+		!strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "x-ratelimit-remaining-tokens") {
 		t.Errorf("allowed request = %d %v", rec.Code, rec.Header())
 	}
 	unauth := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "Origin", "https://app.example")

@@ -127,7 +127,7 @@ func tallyOf(h map[string]string) ports.Tally {
 }
 
 func (r *Redis) callers(ctx context.Context, _ time.Time) ([]ports.Caller, error) {
-	members, err := r.rdb.ZRevRange(ctx, callersKey(), 0, -1).Result()
+	members, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: callersKey(), Start: 0, Stop: -1, Rev: true}).Result()
 	if err != nil {
 		return nil, err
 	}
