@@ -136,7 +136,6 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, KeyIDs: cfg.keyIDs(), CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
-			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
 			// Throttled addresses share the rate limiter's memory bound.
 			AuthThrottle:           httpadapter.AuthThrottle{FailuresPerMinute: cfg.AuthFailuresPerMinute, MaxAddrs: cfg.RateLimitMaxCallers},
 			MaxConcurrentPerCaller: cfg.MaxConcurrentPerCaller,

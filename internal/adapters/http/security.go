@@ -2,7 +2,6 @@ package http
 
 import (
 	"crypto/sha256"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,10 +16,9 @@ type Security struct {
 	KeyDigests [][sha256.Size]byte
 	// KeyIDs name keys in logs and the ledger (API_KEY_LIMITS_FILE's
 	// ids); a key without one is named by its digest's first 8 hex digits.
-	KeyIDs    map[[sha256.Size]byte]string
-	RateLimit RateLimit
+	KeyIDs map[[sha256.Size]byte]string
 	// Limits meters callers (rate, tokens, quota, ledger), in the process
-	// or shared; when set it replaces RateLimit's per-process buckets.
+	// or shared by every replica; nil meters nothing.
 	Limits ports.Limits
 	// AdminKeyDigests are the keys GET /api/usage/callers accepts.
 	AdminKeyDigests [][sha256.Size]byte
@@ -38,16 +36,6 @@ type Security struct {
 	MaxConcurrentPerCaller int
 }
 
-// RateLimit is a token bucket per caller: per API key when keys are on,
-// else per client IP.
-type RateLimit struct {
-	RPS        float64 // refill rate; 0 means no rate limit
-	Burst      int     // bucket size
-	MaxCallers int     // buckets kept at most; the least recently used goes first
-	// Now is the limiter's clock; nil means time.Now. Tests inject one.
-	Now func() time.Time
-}
-
 // boundaries are the middleware every request passes after correlation,
 // logging and recovery, matched or not, so that their refusals are
 // logged and carry the correlation id like any other error.
@@ -60,7 +48,7 @@ func boundaries(sec Security) []gin.HandlerFunc {
 }
 
 // guards are what the guarded route groups and unmatched requests run:
-// the caller's key and rate. None when neither is configured.
+// the caller's key; metering adds its rate. None when keys are off.
 func guards(sec Security) []gin.HandlerFunc {
 	var auth *keyring
 	var throttle *authThrottle
@@ -70,14 +58,10 @@ func guards(sec Security) []gin.HandlerFunc {
 			throttle = newAuthThrottle(sec.AuthThrottle)
 		}
 	}
-	var limits *callerLimits
-	if sec.RateLimit.RPS > 0 && sec.Limits == nil {
-		limits = newCallerLimits(sec.RateLimit)
-	}
-	if auth == nil && limits == nil {
+	if auth == nil {
 		return nil
 	}
-	return []gin.HandlerFunc{guard(auth, throttle, limits)}
+	return []gin.HandlerFunc{guard(auth, throttle)}
 }
 
 // metering is what the limits port adds after the guard: the request
@@ -90,26 +74,18 @@ func metering(sec Security, tokens bool) []gin.HandlerFunc {
 }
 
 // guard checks the caller's address against the auth throttle, then its
-// key, then its rate. Routes are guarded unless registered in the public
+// key; metering checks its rate next, so strangers cannot drain a key's
+// bucket. Routes are guarded unless registered in the public
 // group, so a route added later is protected unless someone decides
 // otherwise; an unmatched path is guarded too, so that a stranger
 // without a key learns nothing of which paths exist.
-func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.HandlerFunc {
+func guard(auth *keyring, throttle *authThrottle) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		addr := c.ClientIP()
-		if auth != nil {
-			digest, ok := authenticate(c, auth, throttle, addr)
-			if !ok {
-				return
-			}
-			c.Set(callerBucketKey, "key:"+string(digest[:]))
+		digest, ok := authenticate(c, auth, throttle, c.ClientIP())
+		if !ok {
+			return
 		}
-		if limits != nil {
-			if ok, wait := limits.allow(callerOf(c)); !ok {
-				writeError(c, retryIn(fail(kindRateLimited, ""), wait))
-				return
-			}
-		}
+		c.Set(callerBucketKey, "key:"+string(digest[:]))
 		c.Next()
 	}
 }

@@ -17,11 +17,17 @@ type Policy struct {
 	QuotaPeriod string // "day" or "month", UTC
 }
 
+// maxEmission is the slowest refill kept: RATE_LIMIT_RPS' floor of
+// 0.001. Capping it keeps emission times burst inside int64 (and
+// Redis's doubles) whatever rate arrives: a float past int64 once
+// converted to a negative Duration and let every request through.
+const maxEmission = 1000 * time.Second
+
 func (p Policy) emission() time.Duration {
-	if p.RPS <= 0 {
+	if p.RPS <= 0 || math.IsNaN(p.RPS) {
 		return 0
 	}
-	return time.Duration(math.Max(1, float64(time.Second)/p.RPS))
+	return time.Duration(math.Min(float64(maxEmission), math.Max(1000, float64(time.Second)/p.RPS)))
 }
 
 // spans are the windows a moment falls in, named for store keys.
