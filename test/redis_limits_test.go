@@ -18,12 +18,18 @@ import (
 // redisServer is Debian's redis-server on a loopback port of its own,
 // with nothing saved to disk.
 type redisServer struct {
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	port     int
+	dir      string
+	password string // requirepass; "" for none
+	cmd      *exec.Cmd
 }
 
 func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	return startRedisWith(t, "")
+}
+
+func startRedisWith(t *testing.T, password string) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is missing: apt-get install -y redis-server (the shared-limits tests need a real Redis)")
@@ -32,7 +38,7 @@ func startRedis(t *testing.T) *redisServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &redisServer{port: l.Addr().(*net.TCPAddr).Port, dir: t.TempDir()}
+	r := &redisServer{port: l.Addr().(*net.TCPAddr).Port, dir: t.TempDir(), password: password}
 	_ = l.Close()
 	r.start(t)
 	t.Cleanup(func() { r.stop() })
@@ -43,8 +49,11 @@ func (r *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(
 
 func (r *redisServer) start(t *testing.T) {
 	t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "no")
+	args := []string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir, "--save", "", "--appendonly", "no"}
+	if r.password != "" {
+		args = append(args, "--requirepass", r.password)
+	}
+	r.cmd = exec.Command("redis-server", args...)
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +77,7 @@ func (r *redisServer) answers() bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && line == "+PONG\r\n"
+	return err == nil && (line == "+PONG\r\n" || strings.HasPrefix(line, "-NOAUTH"))
 }
 
 func (r *redisServer) stop() {
@@ -116,9 +125,25 @@ func usageOfWith(t *testing.T, svc *service, hdr []string, cond func(minute, per
 	}
 }
 
+// One replica has Redis's password in the URL, the other in
+// REDIS_PASSWORD; neither shows it.
 func TestRedisLimitsRequestBurstIsGlobalAcrossReplicas(t *testing.T) {
-	rd := startRedis(t)
-	svcs := replicas(t, 2, fakeEnv(map[string]string{"REDIS_URL": rd.url(), "RATE_LIMIT_RPS": "0.001", "RATE_LIMIT_BURST": "3"}))
+	const pw = "redis-pw-LEAKCHECK-0123"
+	rd := startRedisWith(t, pw)
+	env := fakeEnv(map[string]string{"RATE_LIMIT_RPS": "0.001", "RATE_LIMIT_BURST": "3"})
+	env["REDIS_URL"] = "redis://:" + pw + "@127.0.0.1:" + strconv.Itoa(rd.port)
+	a := startService(t, env)
+	env["REDIS_URL"], env["REDIS_PASSWORD"] = rd.url(), pw
+	svcs := []*service{a, startService(t, env)}
+	defer func() {
+		for _, s := range svcs {
+			info := call(t, "GET", s.URL+"/api/config/info", "", "")
+			s.stop(t)
+			if strings.Contains(string(info.Body), pw) || strings.Contains(strings.Join(s.lines(), "\n"), pw) {
+				t.Errorf("the Redis password leaked into /api/config/info or the log")
+			}
+		}
+	}()
 	for i := range 3 {
 		r := postJSON(t, svcs[i%2].URL+"/api/completions", `{"prompt":"hi"}`)
 		if r.Status != 200 {
