@@ -78,10 +78,18 @@ var errStore = domain.Unavailable("The limits store is unavailable; retry later"
 // call runs op on the shared store within the timeout, and on the local
 // one when there is none or, failing open, when it fails.
 func call[T any](ctx context.Context, l *Limiter, op func(context.Context, store) (T, error)) (T, error) {
+	return callWithin(ctx, l, l.opt.Timeout, op)
+}
+
+// readTimeout bounds the ledger reads, which are off the model path and
+// read up to 30 days per caller in one pipeline.
+func (l *Limiter) readTimeout() time.Duration { return max(l.opt.Timeout, time.Second) }
+
+func callWithin[T any](ctx context.Context, l *Limiter, timeout time.Duration, op func(context.Context, store) (T, error)) (T, error) {
 	if l.shared == nil {
 		return op(ctx, l.local)
 	}
-	cctx, cancel := context.WithTimeout(ctx, l.opt.Timeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	start := time.Now()
 	v, err := op(cctx, l.shared)
 	cancel()
@@ -144,29 +152,26 @@ func (l *Limiter) Charge(ctx context.Context, c ports.Caller, spent ports.Spent)
 
 func (l *Limiter) Usage(ctx context.Context, c ports.Caller) (ports.Ledger, error) {
 	now := l.opt.Now()
-	led, err := call(ctx, l, func(ctx context.Context, s store) (ports.Ledger, error) {
-		return s.usage(ctx, l.policy(c), c, now)
+	led, err := callWithin(ctx, l, l.readTimeout(), func(ctx context.Context, s store) ([]ports.Ledger, error) {
+		return s.usage(ctx, []Policy{l.policy(c)}, []ports.Caller{c}, now)
 	})
-	led.Caller = c.ID
-	return led, err
+	if err != nil {
+		return ports.Ledger{}, err
+	}
+	return led[0], nil
 }
 
 func (l *Limiter) Callers(ctx context.Context) ([]ports.Ledger, error) {
 	now := l.opt.Now()
-	return call(ctx, l, func(ctx context.Context, s store) ([]ports.Ledger, error) {
+	return callWithin(ctx, l, l.readTimeout(), func(ctx context.Context, s store) ([]ports.Ledger, error) {
 		cs, err := s.callers(ctx, now)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]ports.Ledger, 0, len(cs))
-		for _, c := range cs {
-			led, err := s.usage(ctx, l.policy(c), c, now)
-			if err != nil {
-				return nil, err
-			}
-			led.Caller = c.ID
-			out = append(out, led)
+		ps := make([]Policy, len(cs))
+		for i, c := range cs {
+			ps[i] = l.policy(c)
 		}
-		return out, nil
+		return s.usage(ctx, ps, cs, now)
 	})
 }

@@ -131,27 +131,31 @@ func (m *Memory) charge(_ context.Context, p Policy, caller ports.Caller, now ti
 	return nil
 }
 
-func (m *Memory) usage(_ context.Context, p Policy, caller ports.Caller, now time.Time) (ports.Ledger, error) {
+func (m *Memory) usage(_ context.Context, ps []Policy, cs []ports.Caller, now time.Time) ([]ports.Ledger, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var l ports.Ledger
-	c := m.get(caller, false)
-	if c == nil {
-		return l, nil
-	}
-	sp := spansAt(now, p.QuotaPeriod)
-	if c.minute == sp.minute {
-		l.Minute = c.minuteT
-	}
-	if c.period == sp.period {
-		l.Period = c.periodT
-	}
-	for _, day := range lastDays(now) {
-		if t, ok := c.days[day]; ok {
-			l.Days = append(l.Days, ports.DayTally{Day: day, Tally: t})
+	out := make([]ports.Ledger, len(cs))
+	for i, caller := range cs {
+		l := &out[i]
+		l.Caller = caller.ID
+		c := m.get(caller, false)
+		if c == nil {
+			continue
+		}
+		sp := spansAt(now, ps[i].QuotaPeriod)
+		if c.minute == sp.minute {
+			l.Minute = c.minuteT
+		}
+		if c.period == sp.period {
+			l.Period = c.periodT
+		}
+		for _, day := range lastDays(now) {
+			if t, ok := c.days[day]; ok {
+				l.Days = append(l.Days, ports.DayTally{Day: day, Tally: t})
+			}
 		}
 	}
-	return l, nil
+	return out, nil
 }
 
 func (m *Memory) callers(context.Context, time.Time) ([]ports.Caller, error) {
@@ -159,7 +163,7 @@ func (m *Memory) callers(context.Context, time.Time) ([]ports.Caller, error) {
 	defer m.mu.Unlock()
 	out := make([]ports.Caller, 0, len(m.index))
 	for e := m.order.Front(); e != nil; e = e.Next() {
-		if c := e.Value.(*memCaller); len(c.days) > 0 { // charged, as Redis lists them
+		if c := e.Value.(*memCaller); len(c.days) > 0 && len(out) < maxListed { // charged, as Redis lists them
 			out = append(out, ports.Caller{Key: c.key, ID: c.id})
 		}
 	}

@@ -98,26 +98,36 @@ func (r *Redis) charge(ctx context.Context, p Policy, c ports.Caller, now time.T
 	return err
 }
 
-func (r *Redis) usage(ctx context.Context, p Policy, c ports.Caller, now time.Time) (ports.Ledger, error) {
-	sp := spansAt(now, p.QuotaPeriod)
+// usage reads every caller's ledger in one pipeline.
+func (r *Redis) usage(ctx context.Context, ps []Policy, cs []ports.Caller, now time.Time) ([]ports.Ledger, error) {
 	days := lastDays(now)
 	pipe := r.rdb.Pipeline()
-	minute := pipe.HGetAll(ctx, tallyKey(c, "m"+sp.minute))
-	period := pipe.HGetAll(ctx, tallyKey(c, "p"+sp.period))
-	perDay := make([]*redis.MapStringStringCmd, len(days))
-	for i, d := range days {
-		perDay[i] = pipe.HGetAll(ctx, tallyKey(c, "d"+d))
+	type reads struct {
+		minute, period *redis.MapStringStringCmd
+		days           []*redis.MapStringStringCmd
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return ports.Ledger{}, err
-	}
-	l := ports.Ledger{Minute: tallyOf(minute.Val()), Period: tallyOf(period.Val())}
-	for i, cmd := range perDay {
-		if len(cmd.Val()) > 0 {
-			l.Days = append(l.Days, ports.DayTally{Day: days[i], Tally: tallyOf(cmd.Val())})
+	all := make([]reads, len(cs))
+	for i, c := range cs {
+		sp := spansAt(now, ps[i].QuotaPeriod)
+		all[i] = reads{minute: pipe.HGetAll(ctx, tallyKey(c, "m"+sp.minute)), period: pipe.HGetAll(ctx, tallyKey(c, "p"+sp.period)),
+			days: make([]*redis.MapStringStringCmd, len(days))}
+		for j, d := range days {
+			all[i].days[j] = pipe.HGetAll(ctx, tallyKey(c, "d"+d))
 		}
 	}
-	return l, nil
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]ports.Ledger, len(cs))
+	for i, rd := range all {
+		out[i] = ports.Ledger{Caller: cs[i].ID, Minute: tallyOf(rd.minute.Val()), Period: tallyOf(rd.period.Val())}
+		for j, cmd := range rd.days {
+			if len(cmd.Val()) > 0 {
+				out[i].Days = append(out[i].Days, ports.DayTally{Day: days[j], Tally: tallyOf(cmd.Val())})
+			}
+		}
+	}
+	return out, nil
 }
 
 func tallyOf(h map[string]string) ports.Tally {
@@ -127,7 +137,7 @@ func tallyOf(h map[string]string) ports.Tally {
 }
 
 func (r *Redis) callers(ctx context.Context, _ time.Time) ([]ports.Caller, error) {
-	members, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: callersKey(), Start: 0, Stop: -1, Rev: true}).Result()
+	members, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: callersKey(), Start: 0, Stop: maxListed - 1, Rev: true}).Result()
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,10 @@ import (
 type store interface {
 	admit(ctx context.Context, p Policy, caller ports.Caller, now time.Time, tokens bool) (ports.Admission, error)
 	charge(ctx context.Context, p Policy, caller ports.Caller, now time.Time, s ports.Spent) error
-	usage(ctx context.Context, p Policy, caller ports.Caller, now time.Time) (ports.Ledger, error)
+	// usage reads the ledgers of callers (each under its policy) at once.
+	usage(ctx context.Context, ps []Policy, callers []ports.Caller, now time.Time) ([]ports.Ledger, error)
+	// callers are those charged in the ledger's days, the most recent
+	// first, maxListed at most.
 	callers(ctx context.Context, now time.Time) ([]ports.Caller, error)
 }
 
@@ -29,5 +32,8 @@ func windows(p Policy, sp spans, remainingReqs int64, resetReqs time.Duration, m
 	}
 	return reqs, toks
 }
+
+// maxListed bounds the operator's list of callers.
+const maxListed = 1000
 
 func total(s ports.Spent) int64 { return s.Prompt + s.Completion }
