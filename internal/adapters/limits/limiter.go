@@ -130,6 +130,9 @@ func (l *Limiter) policy(c ports.Caller) Policy {
 }
 
 func (l *Limiter) Admit(ctx context.Context, c ports.Caller, tokens bool) (ports.Admission, error) {
+	if p := l.policy(c); p.RPS <= 0 && (!tokens || (p.TPM <= 0 && p.Quota <= 0)) {
+		return ports.Admission{}, nil // nothing to check: no round trip
+	}
 	now := l.opt.Now()
 	a, err := call(ctx, l, func(ctx context.Context, s store) (ports.Admission, error) {
 		return s.admit(ctx, l.policy(c), c, now, tokens)

@@ -136,3 +136,22 @@ func TestStoreFailure(t *testing.T) {
 		t.Fatalf("fail open keeps the local limit: %+v", a)
 	}
 }
+
+// Memory stays bounded in Redis too: every key the limiter writes expires.
+func TestEveryRedisKeyHasATTL(t *testing.T) {
+	s := stores(t, limits.Policy{RPS: 1, Burst: 2, TPM: 100, Quota: 1000, QuotaPeriod: "month"}, false)["redis"]
+	if _, err := s.l.Admit(context.Background(), alice, true); err != nil {
+		t.Fatal(err)
+	}
+	s.l.Charge(context.Background(), alice, ports.Spent{Prompt: 3, Completion: 4, Estimated: true})
+	charged(t, s.l, 7)
+	keys := s.mr.Keys()
+	if len(keys) < 5 { // bucket, minute, period, day, callers
+		t.Fatalf("keys = %v", keys)
+	}
+	for _, k := range keys {
+		if ttl := s.mr.TTL(k); ttl <= 0 {
+			t.Errorf("%s has no TTL", k)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // Redis keeps the counters in Redis, shared by every replica. Admit is
-// one script call; Charge one transaction. Every key has a TTL.
+// one script call; Charge one pipeline. Every key has a TTL.
 type Redis struct {
 	rdb *redis.Client
 }
@@ -47,8 +47,11 @@ return {0, 0, math.floor((tolerance - (nxt - now)) / emission), nxt - now, used}
 
 const prefix = "aoai:limits:"
 
-func rateKey(c ports.Caller) string               { return prefix + "rate:" + c.Key }
-func tallyKey(c ports.Caller, span string) string { return prefix + "tally:" + c.Key + ":" + span }
+// A caller's keys share one hash tag, so that the script's keys sit in
+// one slot should the Redis be a cluster's proxy (Azure's Enterprise
+// tiers); the operator's list of callers is the one key outside it.
+func rateKey(c ports.Caller) string               { return prefix + "{" + c.Key + "}:rate" }
+func tallyKey(c ports.Caller, span string) string { return prefix + "{" + c.Key + "}:" + span }
 func callersKey() string                          { return prefix + "callers" }
 
 func (r *Redis) admit(ctx context.Context, p Policy, c ports.Caller, now time.Time, tokens bool) (ports.Admission, error) {
@@ -72,7 +75,7 @@ func (r *Redis) admit(ctx context.Context, p Policy, c ports.Caller, now time.Ti
 
 func (r *Redis) charge(ctx context.Context, p Policy, c ports.Caller, now time.Time, s ports.Spent) error {
 	sp := spansAt(now, p.QuotaPeriod)
-	_, err := r.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+	_, err := r.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error { // each command is atomic; a MULTI would span slots
 		for _, t := range []struct {
 			key string
 			ttl time.Duration
