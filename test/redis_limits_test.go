@@ -155,6 +155,9 @@ func TestRedisLimitsRequestBurstIsGlobalAcrossReplicas(t *testing.T) {
 		if got := r.Header.Get("x-ratelimit-limit-requests"); got != "3" {
 			t.Errorf("x-ratelimit-limit-requests = %q, want 3", got)
 		}
+		if got := r.Header.Get("x-ratelimit-reset-requests"); i == 0 && got != "16m40s" {
+			t.Errorf("x-ratelimit-reset-requests = %q, want 16m40s: one request back at 0.001/s", got)
+		}
 	}
 	r := postJSON(t, svcs[1].URL+"/api/completions", `{"prompt":"hi"}`)
 	assertErrorResponse(t, r, 429, "Rate limit exceeded")
@@ -186,6 +189,9 @@ func TestRedisLimitsTokensAndQuotaHoldAcrossReplicas(t *testing.T) {
 	}
 	if r.Header.Get("x-ratelimit-remaining-tokens") != "0" || r.Header.Get("x-ratelimit-limit-tokens") != "40" {
 		t.Errorf("token headers = %q of %q", r.Header.Get("x-ratelimit-remaining-tokens"), r.Header.Get("x-ratelimit-limit-tokens"))
+	}
+	if d, err := time.ParseDuration(r.Header.Get("x-ratelimit-reset-tokens")); err != nil || d <= 0 || d > time.Minute || d%time.Second != 0 {
+		t.Errorf("x-ratelimit-reset-tokens = %q, want whole seconds up to the minute's end", r.Header.Get("x-ratelimit-reset-tokens"))
 	}
 
 	// A quota, on a fresh Redis database's worth of callers: another pair.

@@ -64,24 +64,24 @@ type Spent struct {
 
 // Ledger is one caller's usage.
 type Ledger struct {
-	Caller string     `json:"caller"`
-	Minute Tally      `json:"minute"`
-	Period Tally      `json:"period"`
-	Days   []DayTally `json:"days"`
+	Caller string
+	Minute Tally
+	Period Tally
+	Days   []DayTally
 }
 
 // Tally is usage over one span.
 type Tally struct {
-	Requests         int64 `json:"requests"`
-	PromptTokens     int64 `json:"prompt_tokens"`
-	CompletionTokens int64 `json:"completion_tokens"`
-	TotalTokens      int64 `json:"total_tokens"`
-	EstimatedTokens  int64 `json:"estimated_tokens"`
+	Requests         int64
+	PromptTokens     int64
+	CompletionTokens int64
+	TotalTokens      int64
+	EstimatedTokens  int64
 }
 
 // DayTally is one UTC day's usage.
 type DayTally struct {
-	Day string `json:"day"` // 2006-01-02
+	Day string // 2006-01-02
 	Tally
 }
 

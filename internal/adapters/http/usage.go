@@ -16,7 +16,7 @@ func handleUsage(l ports.Limits) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, ledgerBody(led))
+		c.JSON(http.StatusOK, ledgerOf(led))
 	}
 }
 
@@ -34,18 +34,38 @@ func handleUsageCallers(l ports.Limits, admins *keyring) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
-		out := make([]ports.Ledger, len(all))
+		out := make([]ledgerBody, len(all))
 		for i, led := range all {
-			out[i] = ledgerBody(led)
+			out[i] = ledgerOf(led)
 		}
 		c.JSON(http.StatusOK, gin.H{"callers": out})
 	}
 }
 
-// usageBody never answers null for the days.
-func ledgerBody(l ports.Ledger) ports.Ledger {
-	if l.Days == nil {
-		l.Days = []ports.DayTally{}
+type ledgerBody struct {
+	Caller string         `json:"caller"`
+	Minute tallyBody      `json:"minute"`
+	Period tallyBody      `json:"period"`
+	Days   []dayTallyBody `json:"days"` // never null
+}
+
+type tallyBody struct {
+	Requests         int64 `json:"requests"`
+	PromptTokens     int64 `json:"prompt_tokens"`
+	CompletionTokens int64 `json:"completion_tokens"`
+	TotalTokens      int64 `json:"total_tokens"`
+	EstimatedTokens  int64 `json:"estimated_tokens"`
+}
+
+type dayTallyBody struct {
+	Day string `json:"day"`
+	tallyBody
+}
+
+func ledgerOf(l ports.Ledger) ledgerBody {
+	out := ledgerBody{Caller: l.Caller, Minute: tallyBody(l.Minute), Period: tallyBody(l.Period), Days: make([]dayTallyBody, len(l.Days))}
+	for i, d := range l.Days {
+		out.Days[i] = dayTallyBody{Day: d.Day, tallyBody: tallyBody(d.Tally)}
 	}
-	return l
+	return out
 }
