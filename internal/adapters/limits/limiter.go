@@ -93,6 +93,10 @@ func callWithin[T any](ctx context.Context, l *Limiter, timeout time.Duration, o
 	start := time.Now()
 	v, err := op(cctx, l.shared)
 	cancel()
+	if err != nil && ctx.Err() != nil {
+		var zero T
+		return zero, domain.Canceled(ctx.Err()) // the caller left: no verdict on the store
+	}
 	if l.opt.Observer != nil {
 		l.opt.Observer.StoreCall(err, time.Since(start))
 	}

@@ -155,3 +155,13 @@ func TestEveryRedisKeyHasATTL(t *testing.T) {
 		}
 	}
 }
+
+// A caller who leaves mid-call says nothing of the store's health.
+func TestACallerLeavingIsNoStoreFailure(t *testing.T) {
+	s := stores(t, limits.Policy{RPS: 1, Burst: 1}, false)["redis"]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.l.Admit(ctx, alice, true); domain.KindOf(err) != domain.KindCanceled || s.l.Degraded() {
+		t.Fatalf("err = %v, degraded = %v", err, s.l.Degraded())
+	}
+}
