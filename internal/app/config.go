@@ -86,10 +86,24 @@ type Config struct {
 	WriteTimeout           time.Duration `envconfig:"WRITE_TIMEOUT" default:"30s"`           // per response from its first byte; per stream event
 	MaxConcurrentPerCaller int           `envconfig:"MAX_CONCURRENT_PER_CALLER" default:"0"` // model calls in flight per caller; 0 = no bound
 
+	// Limits and the usage ledger; config_limits.go validates these and
+	// docs/limits.md explains them.
+	RedisURL           string        `envconfig:"REDIS_URL"`                           // empty = limits in the process
+	RedisPassword      string        `envconfig:"REDIS_PASSWORD" secret:"true"`        // when not in the URL
+	RedisTimeout       time.Duration `envconfig:"REDIS_TIMEOUT" default:"50ms"`        // each Redis call
+	LimitsStoreFailure string        `envconfig:"LIMITS_STORE_FAILURE" default:"open"` // open or closed
+	TokenRateLimitTPM  int           `envconfig:"TOKEN_RATE_LIMIT_TPM" default:"0"`    // per caller; 0 = off
+	TokenQuota         int           `envconfig:"TOKEN_QUOTA" default:"0"`             // per caller per period; 0 = off
+	TokenQuotaPeriod   string        `envconfig:"TOKEN_QUOTA_PERIOD" default:"day"`    // day or month, UTC
+	AdminAPIKeys       []string      `envconfig:"ADMIN_API_KEYS" secret:"true"`        // keys for GET /api/usage/callers
+	APIKeyLimitsFile   string        `envconfig:"API_KEY_LIMITS_FILE"`                 // YAML: inbound keys by id, with their own limits
+
 	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.
 	inboundKeyDigests [][sha256.Size]byte
+	adminKeyDigests   [][sha256.Size]byte // ADMIN_API_KEYS, also inbound keys when those are on
+	keyLimits         []keyLimits         // API_KEY_LIMITS_FILE's keys, read by LoadConfig
 	// logSecrets are the values the logger redacts (secret settings,
 	// inbound keys, credentials in URLs). A pointer, so that printing a
 	// Config shows an address rather than the keys.
@@ -172,6 +186,9 @@ func LoadConfig(dir string) (Resolved, error) {
 		v, ok := file[k]
 		return v, ok
 	}}
+	if err := res.loadKeyLimits(); err != nil {
+		return Resolved{}, err
+	}
 	if res.Models, res.fileVersion, err = res.readModels(); err != nil {
 		return Resolved{}, err
 	}
@@ -244,6 +261,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateSecurity(); err != nil {
+		return err
+	}
+	if err := c.validateLimits(); err != nil {
 		return err
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {

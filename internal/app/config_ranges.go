@@ -55,6 +55,9 @@ var settingRanges = map[string]numRange{
 	"BACKEND_EJECT_FAILURES":    {min: "1", max: "1000"},
 	"BACKEND_EJECT_BASE":        {min: "1ms", max: "1h"},
 	"BACKEND_EJECT_MAX":         {min: "1ms", max: "24h"},
+	"REDIS_TIMEOUT":             {min: "1ms", max: "10s"},
+	"TOKEN_RATE_LIMIT_TPM":      {min: "1", max: "1000000000000", zeroOff: true},
+	"TOKEN_QUOTA":               {min: "1", max: "1000000000000000", zeroOff: true},
 }
 
 var durationType = reflect.TypeFor[time.Duration]()

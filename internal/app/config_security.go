@@ -79,11 +79,21 @@ func (c *Config) loadInboundKeys() error {
 		}
 		keys = append(keys, fromFile...)
 	}
-	c.inboundKeyDigests = nil
+	admins, err := listKeys(c.AdminAPIKeys)
+	if err != nil {
+		return errors.New(strings.Replace(err.Error(), "API_KEYS", "ADMIN_API_KEYS", 1))
+	}
+	c.inboundKeyDigests, c.adminKeyDigests = nil, nil
+	for _, k := range admins {
+		c.adminKeyDigests = append(c.adminKeyDigests, sha256.Sum256([]byte(k)))
+	}
 	for _, k := range keys {
 		c.inboundKeyDigests = append(c.inboundKeyDigests, sha256.Sum256([]byte(k)))
 	}
-	c.logSecrets = newSecretValues(append(c.secretsToRedact(), keys...))
+	if len(keys) > 0 { // an operator's key opens the guarded routes too
+		c.inboundKeyDigests = append(c.inboundKeyDigests, c.adminKeyDigests...)
+	}
+	c.logSecrets = newSecretValues(append(append(c.secretsToRedact(), keys...), admins...))
 	return nil
 }
 

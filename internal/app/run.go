@@ -15,6 +15,7 @@ import (
 	"github.com/aoai-api/aoai-api/api"
 	"github.com/aoai-api/aoai-api/internal/adapters/admission"
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
+	"github.com/aoai-api/aoai-api/internal/adapters/limits"
 	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
 	"github.com/aoai-api/aoai-api/internal/adapters/pool"
@@ -43,7 +44,12 @@ func Run(ctx context.Context, stdout io.Writer, reload <-chan struct{}) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	srv := httpadapter.NewServer(httpadapter.DrainPolicy{Delay: cfg.ShutdownDelay, Timeout: cfg.ShutdownTimeout}, cfg.serverLimits(), log)
-	ops := operations{metrics: m, draining: srv.Draining()}
+	limiter, closeLimits, err := newLimiter(cfg, log, m)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer closeLimits()
+	ops := operations{metrics: m, draining: srv.Draining(), limiter: limiter}
 	var others []httpadapter.Listener
 	if cfg.MetricsPort == "" {
 		ops.scrape = scrape
@@ -72,6 +78,7 @@ type operations struct {
 	metrics  *metrics.Metrics
 	scrape   http.Handler    // GET /metrics on the API port; nil when it has a port of its own
 	draining <-chan struct{} // closed when the drain begins
+	limiter  *limits.Limiter // nil: the process's own, built by newHandler
 }
 
 // newMetrics builds a registry of our own, never the client library's
@@ -105,7 +112,12 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 	// reaches a model, streams included, shares one bound on concurrent
 	// requests, each holding one slot however many backends it tries.
 	gated := admission.Limit(model, cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout)
-	svc := completion.New(ops.metrics.CountModel(gated), completion.Options{
+	if ops.limiter == nil {
+		local := cfg
+		local.RedisURL = ""
+		ops.limiter, _, _ = newLimiter(local, log, ops.metrics) // in the process: cannot fail
+	}
+	svc := completion.New(limits.Charging(ops.metrics.CountModel(gated), ops.limiter), completion.Options{
 		SystemPrompt: cfg.SystemPrompt, Limits: cfg.chatLimits(), LogText: cfg.LogPrompts,
 	})
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
@@ -116,18 +128,18 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		Models:       model.Models,
 		OpenAPIYAML:  api.YAML(),
 		OpenAPIJSON:  docJSON,
-		Readiness:    readiness(cfg),
+		Readiness:    withLimitsStore(readiness(cfg), ops.limiter),
 		Backends:     backendViews(model),
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
 		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
-			KeyDigests: cfg.inboundKeyDigests, CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
-			RateLimit: httpadapter.RateLimit{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, MaxCallers: cfg.RateLimitMaxCallers},
+			KeyDigests: cfg.inboundKeyDigests, KeyIDs: cfg.keyIDs(), CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			// Throttled addresses share the rate limiter's memory bound.
 			AuthThrottle:           httpadapter.AuthThrottle{FailuresPerMinute: cfg.AuthFailuresPerMinute, MaxAddrs: cfg.RateLimitMaxCallers},
 			MaxConcurrentPerCaller: cfg.MaxConcurrentPerCaller,
+			Limits:                 ops.limiter, AdminKeyDigests: cfg.adminKeyDigests,
 		},
 	}), nil
 }

@@ -18,4 +18,11 @@ func logSecurity(log zerolog.Logger, cfg Config, open []string) {
 		log.Info().Float64("rps", cfg.RateLimitRPS).Int("burst", cfg.RateLimitBurst).Bool("trusted_proxies", len(cfg.TrustedProxies) > 0).
 			Msg("rate limit is on, per API key or else per client IP")
 	}
+	store := "process"
+	if cfg.RedisURL != "" {
+		store = "redis"
+	}
+	log.Info().Str("store", store).Str("on_failure", cfg.LimitsStoreFailure).Int("tpm", cfg.TokenRateLimitTPM).
+		Int("quota", cfg.TokenQuota).Str("quota_period", cfg.TokenQuotaPeriod).Int("per_key_limits", len(cfg.keyLimits)).
+		Msg("caller limits and the usage ledger")
 }

@@ -28,6 +28,7 @@ var (
 // much of a guess was right and of which key matched.
 type keyring struct {
 	digests [][sha256.Size]byte
+	ids     map[[sha256.Size]byte]string
 }
 
 func (k *keyring) match(presented string) ([sha256.Size]byte, bool) {
@@ -72,7 +73,10 @@ func authenticate(c *gin.Context, k *keyring, t *authThrottle, addr string) ([sh
 	if t != nil {
 		t.forgive(tk)
 	}
-	id := callerID(digest)
+	id, named := k.ids[digest]
+	if !named {
+		id = callerID(digest)
+	}
 	c.Set(callerKey, id)
 	l := zerolog.Ctx(c.Request.Context()).With().Str(callerKey, id).Logger()
 	c.Request = c.Request.WithContext(l.WithContext(c.Request.Context()))

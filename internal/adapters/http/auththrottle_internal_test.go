@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
 func newTestThrottle(limit, maxAddrs int) (*authThrottle, *fakeClock) {
 	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	return newAuthThrottle(AuthThrottle{FailuresPerMinute: limit, MaxAddrs: maxAddrs, Now: clk.Now}), clk

@@ -30,6 +30,9 @@ const (
 	kindTooLarge           domain.Kind = "request_too_large"
 	kindUnsupportedMedia   domain.Kind = "unsupported_media_type"
 	kindRateLimited        domain.Kind = "rate_limit_exceeded"
+	kindTokensLimited      domain.Kind = "token_rate_limit_exceeded"
+	kindQuotaExceeded      domain.Kind = "insufficient_quota"
+	kindAdminOnly          domain.Kind = "admin_key_required"
 	kindAuthLockout        domain.Kind = "too_many_auth_failures"
 	kindCallerBusy         domain.Kind = "too_many_concurrent_requests"
 	kindShuttingDown       domain.Kind = "server_shutting_down"
@@ -70,6 +73,9 @@ var errorTable = map[domain.Kind]rendering{
 	kindTooLarge:           {http.StatusRequestEntityTooLarge, "request_too_large", ""},
 	kindUnsupportedMedia:   {http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"},
 	kindRateLimited:        {http.StatusTooManyRequests, "rate_limit_exceeded", "Rate limit exceeded for this caller; retry later"},
+	kindTokensLimited:      {http.StatusTooManyRequests, "rate_limit_exceeded", "Token rate limit exceeded for this caller; retry later"},
+	kindQuotaExceeded:      {http.StatusTooManyRequests, "insufficient_quota", "This caller's token quota is used up until the period resets"},
+	kindAdminOnly:          {http.StatusForbidden, "admin_key_required", "This route needs a key from ADMIN_API_KEYS"},
 	kindAuthLockout:        {http.StatusTooManyRequests, "too_many_auth_failures", "Too many wrong API keys from this address; retry later"},
 	kindCallerBusy:         {http.StatusTooManyRequests, "too_many_concurrent_requests", "This caller has too many model calls in flight; retry when one ends"},
 	kindShuttingDown:       {http.StatusServiceUnavailable, "server_shutting_down", "The server is shutting down; retry the request"},

@@ -13,6 +13,9 @@ type Readiness struct {
 	Auth     string   // key or entra for Azure; key or none otherwise
 	Problem  string   // why calls cannot succeed; "" when ready
 	Missing  []string // setting names, never their values
+	// LimitsStore says where limits are kept now ("process", "redis" or
+	// "degraded"); nil reports nothing. It never fails readiness.
+	LimitsStore func() string
 }
 
 type readyBody struct {
@@ -20,6 +23,7 @@ type readyBody struct {
 	Provider string           `json:"provider"`
 	Auth     string           `json:"auth"`
 	Reason   string           `json:"reason,omitempty"`
+	Limits   string           `json:"limits_store,omitempty"`
 	Missing  []string         `json:"missing,omitempty"`
 	Models   []readyModelBody `json:"models"`
 }
@@ -69,6 +73,9 @@ func handleReadyz(r Readiness, draining <-chan struct{}, backends func() []Model
 		c.Header("Cache-Control", "no-store")
 		models, problem := readyModels(backends())
 		body := readyBody{Status: "ready", Provider: r.Provider, Auth: r.Auth, Models: models}
+		if r.LimitsStore != nil {
+			body.Limits = r.LimitsStore()
+		}
 		select {
 		case <-draining:
 			body.Status, body.Reason = "draining", "the server is shutting down"

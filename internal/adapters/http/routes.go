@@ -18,12 +18,18 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 	guard, modelCalls := guards(opts.Security), modelCallGuards(opts) // one instance each: /api and /v1 share their counts
 	public := e.Group("")
 	probes := public.Group("", quiet)
-	guarded := e.Group("", guard...)
-	models := guarded.Group("", modelCalls...)
-	v1 := e.Group(v1Prefix, append([]gin.HandlerFunc{withShape(openAIShape)}, guard...)...)
-	v1Models := v1.Group("", modelCalls...)
-	e.NoRoute(append(guard, func(c *gin.Context) { writeError(c, fail(kindNotFound, "")) })...)
-	e.NoMethod(append(guard, func(c *gin.Context) { writeError(c, fail(kindMethodNotAllowed, "")) })...)
+	// The rate is metered once per request: the model groups meter it
+	// with their tokens, the others alone.
+	rate, tokens := metering(opts.Security, false), metering(opts.Security, true)
+	keyed := e.Group("", guard...)
+	guarded := keyed.Group("", rate...)
+	models := keyed.Group("", append(tokens, modelCalls...)...)
+	v1Keyed := e.Group(v1Prefix, append([]gin.HandlerFunc{withShape(openAIShape)}, guard...)...)
+	v1 := v1Keyed.Group("", rate...)
+	v1Models := v1Keyed.Group("", append(tokens, modelCalls...)...)
+	unmatched := append(append([]gin.HandlerFunc{}, guard...), rate...)
+	e.NoRoute(append(unmatched, func(c *gin.Context) { writeError(c, fail(kindNotFound, "")) })...)
+	e.NoMethod(append(unmatched, func(c *gin.Context) { writeError(c, fail(kindMethodNotAllowed, "")) })...)
 
 	welcome := &welcomeBody{Service: "aoai-api", Version: opts.Version}
 	home := handleHome(welcome)
@@ -45,6 +51,10 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 	models.POST("/api/chat/stream", handleChatStream(svc, opts))
 	guarded.GET("/api/config/info", handleConfigInfo(opts.Settings, opts.Backends))
 	guarded.GET("/api/backends", handleBackends(opts.Backends))
+	if l := opts.Security.Limits; l != nil {
+		guarded.GET("/api/usage", handleUsage(l))
+		guarded.GET("/api/usage/callers", handleUsageCallers(l, &keyring{digests: opts.Security.AdminKeyDigests}))
+	}
 	v1Models.POST("/chat/completions", handleV1Chat(svc, opts))
 	v1.GET("/models", handleV1Models(opts.Models))
 	v1.GET("/models/:model", handleV1Model(opts.Models))

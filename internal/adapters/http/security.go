@@ -2,9 +2,10 @@ package http
 
 import (
 	"crypto/sha256"
-	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
 // Security is what guards the service. Its zero value guards nothing
@@ -13,7 +14,14 @@ type Security struct {
 	// KeyDigests are the SHA-256 digests of the inbound API keys; the
 	// adapter never holds a key itself. None means authentication is off.
 	KeyDigests [][sha256.Size]byte
-	RateLimit  RateLimit
+	// KeyIDs name keys in logs and the ledger (API_KEY_LIMITS_FILE's
+	// ids); a key without one is named by its digest's first 8 hex digits.
+	KeyIDs map[[sha256.Size]byte]string
+	// Limits meters callers (rate, tokens, quota, ledger), in the process
+	// or shared by every replica; nil meters nothing.
+	Limits ports.Limits
+	// AdminKeyDigests are the keys GET /api/usage/callers accepts.
+	AdminKeyDigests [][sha256.Size]byte
 	// AuthThrottle locks out addresses that send too many wrong keys;
 	// it applies only when keys are on.
 	AuthThrottle AuthThrottle
@@ -28,16 +36,6 @@ type Security struct {
 	MaxConcurrentPerCaller int
 }
 
-// RateLimit is a token bucket per caller: per API key when keys are on,
-// else per client IP.
-type RateLimit struct {
-	RPS        float64 // refill rate; 0 means no rate limit
-	Burst      int     // bucket size
-	MaxCallers int     // buckets kept at most; the least recently used goes first
-	// Now is the limiter's clock; nil means time.Now. Tests inject one.
-	Now func() time.Time
-}
-
 // boundaries are the middleware every request passes after correlation,
 // logging and recovery, matched or not, so that their refusals are
 // logged and carry the correlation id like any other error.
@@ -50,47 +48,44 @@ func boundaries(sec Security) []gin.HandlerFunc {
 }
 
 // guards are what the guarded route groups and unmatched requests run:
-// the caller's key and rate. None when neither is configured.
+// the caller's key; metering adds its rate. None when keys are off.
 func guards(sec Security) []gin.HandlerFunc {
 	var auth *keyring
 	var throttle *authThrottle
 	if len(sec.KeyDigests) > 0 {
-		auth = &keyring{digests: sec.KeyDigests}
+		auth = &keyring{digests: sec.KeyDigests, ids: sec.KeyIDs}
 		if sec.AuthThrottle.FailuresPerMinute > 0 {
 			throttle = newAuthThrottle(sec.AuthThrottle)
 		}
 	}
-	var limits *callerLimits
-	if sec.RateLimit.RPS > 0 {
-		limits = newCallerLimits(sec.RateLimit)
-	}
-	if auth == nil && limits == nil {
+	if auth == nil {
 		return nil
 	}
-	return []gin.HandlerFunc{guard(auth, throttle, limits)}
+	return []gin.HandlerFunc{guard(auth, throttle)}
+}
+
+// metering is what the limits port adds after the guard: the request
+// rate on every guarded route, and tokens on the model routes.
+func metering(sec Security, tokens bool) []gin.HandlerFunc {
+	if sec.Limits == nil {
+		return nil
+	}
+	return []gin.HandlerFunc{admit(sec.Limits, tokens)}
 }
 
 // guard checks the caller's address against the auth throttle, then its
-// key, then its rate. Routes are guarded unless registered in the public
+// key; metering checks its rate next, so strangers cannot drain a key's
+// bucket. Routes are guarded unless registered in the public
 // group, so a route added later is protected unless someone decides
 // otherwise; an unmatched path is guarded too, so that a stranger
 // without a key learns nothing of which paths exist.
-func guard(auth *keyring, throttle *authThrottle, limits *callerLimits) gin.HandlerFunc {
+func guard(auth *keyring, throttle *authThrottle) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		addr := c.ClientIP()
-		if auth != nil {
-			digest, ok := authenticate(c, auth, throttle, addr)
-			if !ok {
-				return
-			}
-			c.Set(callerBucketKey, "key:"+string(digest[:]))
+		digest, ok := authenticate(c, auth, throttle, c.ClientIP())
+		if !ok {
+			return
 		}
-		if limits != nil {
-			if ok, wait := limits.allow(callerOf(c)); !ok {
-				writeError(c, retryIn(fail(kindRateLimited, ""), wait))
-				return
-			}
-		}
+		c.Set(callerBucketKey, "key:"+string(digest[:]))
 		c.Next()
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/golang/mock/gomock"
+	"github.com/rs/zerolog"
 
 	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
+	"github.com/aoai-api/aoai-api/internal/adapters/limits"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports/mocks"
 )
@@ -151,10 +153,15 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
+// memLimits are the process's own limits, as the composition root builds them.
+func memLimits(rps float64, burst int, clk *clock) *limits.Limiter {
+	return limits.New(nil, limits.NewMemory(100), limits.Options{Policy: limits.Policy{RPS: rps, Burst: burst}, Now: clk.Now, Log: zerolog.Nop()})
+}
+
 func TestRateLimitPerKeyWithRetryAfter(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	h, svc, _ := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA, keyB),
-		RateLimit: httpadapter.RateLimit{RPS: 0.5, Burst: 2, MaxCallers: 100, Now: clk.Now}})
+		Limits: memLimits(0.5, 2, clk)})
 	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
 	post := func(key string) *httptest.ResponseRecorder {
 		return do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "X-API-Key", key)
@@ -227,7 +234,7 @@ func TestWrongKeysLockTheAddressOutForTheRestOfItsMinute(t *testing.T) {
 
 func TestRateLimitPerClientIPWithoutKeys(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
-	h, svc, _ := newGuarded(t, httpadapter.Security{RateLimit: httpadapter.RateLimit{RPS: 1, Burst: 1, MaxCallers: 100, Now: clk.Now}})
+	h, svc, _ := newGuarded(t, httpadapter.Security{Limits: memLimits(1, 1, clk)})
 	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
 	from := func(addr string, hdr ...string) int {
 		return doFrom(h, addr, "POST", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, hdr...).Code
@@ -247,7 +254,7 @@ func TestRateLimitPerClientIPWithoutKeys(t *testing.T) {
 func TestTrustedProxiesNameTheClient(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	h, svc, _ := newGuarded(t, httpadapter.Security{TrustedProxies: []string{"10.0.0.0/8"},
-		RateLimit: httpadapter.RateLimit{RPS: 1, Burst: 1, MaxCallers: 100, Now: clk.Now}})
+		Limits: memLimits(1, 1, clk)})
 	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
 	post := func(xff string) int {
 		return doFrom(h, "10.1.2.3:1000", "POST", "/api/completions", `{"prompt":"x"}`, "X-Forwarded-For", xff).Code
@@ -303,7 +310,8 @@ func TestCORSAllowlist(t *testing.T) {
 
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "Origin", "https://app.example", "X-API-Key", keyA)
 	if rec.Code != 200 || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" ||
-		!strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "X-Request-ID") || rec.Header().Get("Vary") != "Origin" {
+		!strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "X-Request-ID") || rec.Header().Get("Vary") != "Origin" ||
+		!strings.Contains(rec.Header().Get("Access-Control-Expose-Headers"), "x-ratelimit-remaining-tokens") {
 		t.Errorf("allowed request = %d %v", rec.Code, rec.Header())
 	}
 	unauth := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "Origin", "https://app.example")

@@ -19,6 +19,9 @@ type openAIError struct {
 // travels in X-Request-ID only.
 func openAIErrorOf(f failure) openAIErrorBody {
 	e := openAIError{Message: f.Msg, Type: openAIErrorType(f.status)}
+	if f.code == "insufficient_quota" {
+		e.Type = f.code // OpenAI's own type for a spent quota
+	}
 	if f.code != "" {
 		e.Code = &f.code
 	}

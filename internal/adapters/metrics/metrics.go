@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/aoai-api/aoai-api/internal/ports"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -35,6 +37,7 @@ type Metrics struct {
 	tokens           *prometheus.CounterVec
 	filtered         *prometheus.CounterVec
 	pool             poolSeries
+	limits           limitsSeries
 }
 
 // New registers every series, plus the Go runtime and process
@@ -76,7 +79,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 			Namespace: namespace, Name: "content_filter_blocks_total",
 			Help: "Content-filter interventions, by stage: prompt (refused, 400) or completion (answer cut, finish_reason content_filter).",
 		}, []string{"stage"}),
-		pool: newPoolSeries(),
+		pool: newPoolSeries(), limits: newLimitsSeries(),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
@@ -89,7 +92,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 		m.retries, m.tokens, m.filtered, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	}, m.pool.collectors()...) {
+	}, append(m.pool.collectors(), m.limits.collectors()...)...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -101,6 +104,9 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 	}
 	for _, stage := range []string{stagePrompt, stageCompletion} {
 		m.filtered.WithLabelValues(stage)
+	}
+	for _, kind := range []ports.Refusal{ports.RefusedRequests, ports.RefusedTokens, ports.RefusedQuota} {
+		m.limits.refusals.WithLabelValues(string(kind))
 	}
 	return m, nil
 }

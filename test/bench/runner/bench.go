@@ -12,6 +12,7 @@ import (
 
 type bench struct {
 	bins             binaries
+	redisURL         string // a redis-server of the runner's own
 	duration, warmup time.Duration
 	reps             int
 }
@@ -57,15 +58,24 @@ func (b *bench) runShape(s shape) (shapeResult, error) {
 		return shapeResult{}, err
 	}
 	defer floor.stop()
-	svc, err := start(b.bins.service, nil, []string{
+	svcEnv := []string{
 		"LLM_PROVIDER=azure", "AZURE_OPENAI_ENDPOINT=http://" + up.addr, "AZURE_OPENAI_API_KEY=bench",
 		"AZURE_OPENAI_DEPLOYMENT_NAME=" + deployment, "HOST=127.0.0.1", "PORT=0",
 		"LOG_LEVEL=INFO", "LOG_FORMAT=json", "LOG_FILE=", "ENV_FILE=/dev/null",
-	})
+	}
+	svc, err := start(b.bins.service, nil, svcEnv)
 	if err != nil {
 		return shapeResult{}, err
 	}
 	defer svc.stop()
+	// The same service with every limit on and kept in Redis, set high
+	// enough never to refuse: what the store's round trips cost.
+	limited, err := start(b.bins.service, nil, append(svcEnv, "REDIS_URL="+b.redisURL, "RATE_LIMIT_RPS=1000000",
+		"RATE_LIMIT_BURST=1000000", "TOKEN_RATE_LIMIT_TPM=1000000000000", "TOKEN_QUOTA=1000000000000000"))
+	if err != nil {
+		return shapeResult{}, err
+	}
+	defer limited.stop()
 
 	path := "/api/completions"
 	if s.stream {
@@ -81,6 +91,7 @@ func (b *bench) runShape(s shape) (shapeResult, error) {
 		{"direct", upURL, direct, up},
 		{"floor", "http://" + floor.addr + path, prompt, floor},
 		{"service", "http://" + svc.addr + path, prompt, svc},
+		{"service, Redis limits", "http://" + limited.addr + path, prompt, limited},
 	}
 	res := shapeResult{shape: s, targets: make([]targetResult, len(targets))}
 	for i, t := range targets {

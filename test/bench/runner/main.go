@@ -30,7 +30,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	b := &bench{bins: bins, duration: *duration, warmup: *warmup, reps: *reps}
+	redisURL, stopRedis, err := startRedis(dir)
+	if err != nil {
+		fail(err)
+	}
+	defer stopRedis()
+	b := &bench{bins: bins, redisURL: redisURL, duration: *duration, warmup: *warmup, reps: *reps}
 	var results []shapeResult
 	for _, s := range shapes {
 		fmt.Fprintf(os.Stderr, "== %s\n", s.name)

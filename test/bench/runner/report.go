@@ -71,12 +71,13 @@ func microbench() (micro, error) {
 
 func render(results []shapeResult, m micro, d time.Duration, reps int) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "# Benchmarks\n\nMeasured %s on %s. Reproduce with `make bench` (about 6 minutes).\n\n",
+	fmt.Fprintf(&w, "# Benchmarks\n\nMeasured %s on %s. Reproduce with `make bench` (about 8 minutes).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine())
-	fmt.Fprintf(&w, "Every figure is the median of %d repetitions of %s each (after a %s warm-up), with the three targets\n"+
+	fmt.Fprintf(&w, "Every figure is the median of %d repetitions of %s each (after a %s warm-up), with the four targets\n"+
 		"interleaved in the same run: **direct** to the fake Azure upstream, the **floor** (the same job on bare\n"+
 		"`net/http`, `test/bench/floor`), and the **service** (release build, INFO JSON logs to stdout, `LOG_FILE=`\n"+
-		"empty, request ids, every middleware). Targets and upstream are pinned to CPU 0 with `taskset`; the\n"+
+		"empty, request ids, every middleware), and the service with **Redis limits** (`REDIS_URL` to a local\n"+
+		"`redis-server`, every limit on and set never to refuse: one store round trip before each call, one after). Targets and upstream are pinned to CPU 0 with `taskset`; the\n"+
 		"load generator (`test/bench/runner`, vegeta as a library, closed loop with a fixed connection count)\n"+
 		"has CPU 1. CPU is the target process's user+system time per request (10 ms tick, so small figures\n"+
 		"are coarse). Peak RSS is the target's VmHWM.\n\n", reps, d, time.Second)

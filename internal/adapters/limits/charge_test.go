@@ -1,0 +1,82 @@
+package limits_test
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/aoai-api/aoai-api/internal/adapters/limits"
+	"github.com/aoai-api/aoai-api/internal/domain"
+	"github.com/aoai-api/aoai-api/internal/ports"
+)
+
+// model answers "hello" (5 characters), with tokens or none.
+type model struct{ tokens domain.TokenUsage }
+
+func (m model) Chat(context.Context, ports.Conversation) (domain.Answer, error) {
+	return domain.Answer{Text: "hello", Tokens: m.tokens}, nil
+}
+
+func (m model) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
+	return &stream{pieces: []string{"hel", "lo"}, res: domain.Answer{Tokens: m.tokens}}, nil
+}
+
+type stream struct {
+	pieces []string
+	res    domain.Answer
+}
+
+func (s *stream) Recv() (string, error) {
+	if len(s.pieces) == 0 {
+		return "", io.EOF
+	}
+	p := s.pieces[0]
+	s.pieces = s.pieces[1:]
+	return p, nil
+}
+func (s *stream) Result() domain.Answer { return s.res }
+func (s *stream) Close() error          { return nil }
+
+// recorder is a ports.Limits that keeps what it was charged.
+type recorder struct {
+	ports.Limits
+	got chan ports.Spent
+}
+
+func (r recorder) Charge(_ context.Context, _ ports.Caller, s ports.Spent) { r.got <- s }
+
+func TestChargingUsesUpstreamUsageElseAnEstimate(t *testing.T) {
+	n := func(v int) *int { return &v }
+	conv := ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Content: "123456789"}}} // 9 characters
+	ctx := ports.WithCaller(context.Background(), alice)
+	for _, tt := range []struct {
+		name   string
+		tokens domain.TokenUsage
+		want   ports.Spent
+	}{
+		{"reported", domain.TokenUsage{Prompt: n(17), Completion: n(4), Total: n(21)}, ports.Spent{Prompt: 17, Completion: 4}},
+		{"none: ceil(chars/4)", domain.TokenUsage{}, ports.Spent{Prompt: 3, Completion: 2, Estimated: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := recorder{got: make(chan ports.Spent, 2)}
+			m := limits.Charging(model{tt.tokens}, r)
+			if _, err := m.Chat(ctx, conv); err != nil {
+				t.Fatal(err)
+			}
+			st, err := m.Stream(ctx, conv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if _, err := st.Recv(); err != nil {
+					break
+				}
+			}
+			for _, how := range []string{"chat", "stream"} {
+				if got := <-r.got; got != tt.want {
+					t.Errorf("%s charged %+v, want %+v", how, got, tt.want)
+				}
+			}
+		})
+	}
+}

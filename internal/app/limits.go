@@ -1,0 +1,48 @@
+package app
+
+import (
+	"errors"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	httpadapter "github.com/aoai-api/aoai-api/internal/adapters/http"
+	"github.com/aoai-api/aoai-api/internal/adapters/limits"
+	"github.com/aoai-api/aoai-api/internal/adapters/metrics"
+)
+
+// newLimiter meters callers in the process, or in Redis when REDIS_URL
+// is set, with the process's own limits to fall back on. The client is
+// closed when the returned func runs.
+func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Limiter, func(), error) {
+	local := limits.NewMemory(cfg.RateLimitMaxCallers)
+	def := limits.Policy{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, TPM: int64(cfg.TokenRateLimitTPM),
+		Quota: int64(cfg.TokenQuota), QuotaPeriod: cfg.TokenQuotaPeriod}
+	opt := limits.Options{
+		Policy: def, PerCaller: cfg.keyPolicies(def),
+		Timeout: cfg.RedisTimeout, FailOpen: cfg.LimitsStoreFailure == "open", Log: log, Observer: m,
+	}
+	if cfg.RedisURL == "" {
+		return limits.New(nil, local, opt), func() {}, nil
+	}
+	ro, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, errors.New("invalid REDIS_URL: it cannot be parsed") // the error could quote a password
+	}
+	if ro.Password == "" {
+		ro.Password = cfg.RedisPassword
+	}
+	// Every call is bounded by REDIS_TIMEOUT; the client's own timeouts
+	// match, so a Redis that never answers holds no connection longer.
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = cfg.RedisTimeout, cfg.RedisTimeout, cfg.RedisTimeout
+	ro.ContextTimeoutEnabled = true
+	ro.MaxRetries = -1 // one attempt within the timeout: a retry would only overshoot it
+	rdb := redis.NewClient(ro)
+	return limits.New(limits.NewRedis(rdb), local, opt), func() { _ = rdb.Close() }, nil
+}
+
+// withLimitsStore shows the store's state in /readyz's body.
+func withLimitsStore(r httpadapter.Readiness, l *limits.Limiter) httpadapter.Readiness {
+	r.LimitsStore = l.Store
+	return r
+}
