@@ -52,7 +52,7 @@ func TestPerCallerLimitHoldsASlotForTheWholeStream(t *testing.T) {
 	v1Body := `{"model":"` + testDeployment + `","messages":[{"role":"user","content":"x"}]}`
 	as := func(key string) []string { return []string{"X-API-Key", key} }
 
-	held := postAsyncWith(t, svc.URL+"/api/completions/stream", `{"prompt":"hold"}`, as(callerKeyA)...)
+	held := postAsync(t, svc.URL+"/api/completions/stream", `{"prompt":"hold"}`, as(callerKeyA)...)
 	awaitUpstream(t, arrived, "hold")
 	r := postJSON(t, svc.URL+"/api/completions", `{"prompt":"x"}`, as(callerKeyA)...)
 	assertErrorResponse(t, r, 429, "too many model calls in flight")
@@ -113,8 +113,10 @@ func awaitUpstream(t *testing.T, ch <-chan string, want string) {
 	}
 }
 
-// postAsyncWith is postAsync with request headers.
-func postAsyncWith(t *testing.T, url, body string, hdr ...string) <-chan response {
+// postAsync sends a request from another goroutine, with optional header
+// pairs; the test reads the outcome from the channel. The request
+// carries the test's context, as call's do.
+func postAsync(t *testing.T, url, body string, hdr ...string) <-chan response {
 	req, err := http.NewRequestWithContext(withTest(t.Context(), t), http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

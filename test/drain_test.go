@@ -60,29 +60,6 @@ func withEnv(base map[string]string, kv ...string) map[string]string {
 	return out
 }
 
-// postAsync sends a completion from another goroutine; the test reads
-// the outcome from the channel. The request carries the test's context,
-// as call's do.
-func postAsync(t *testing.T, url, body string) <-chan response {
-	req, err := http.NewRequestWithContext(withTest(t.Context(), t), http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	out := make(chan response, 1)
-	go func() {
-		resp, err := client.Do(req)
-		if err != nil {
-			out <- response{Status: -1, Body: []byte(err.Error())}
-			return
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		out <- response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
-	}()
-	return out
-}
-
 const (
 	msgDraining = "draining: readiness now fails; still accepting until the delay ends"
 	msgClosed   = "stopped accepting connections"

@@ -8,6 +8,7 @@ import (
 	"github.com/aoai-api/aoai-api/internal/adapters/limits"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
+	"github.com/aoai-api/aoai-api/internal/ports/chatmodeltest"
 )
 
 // model answers "hello" (5 characters), with tokens or none.
@@ -18,24 +19,8 @@ func (m model) Chat(context.Context, ports.Conversation) (domain.Answer, error) 
 }
 
 func (m model) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
-	return &stream{pieces: []string{"hel", "lo"}, res: domain.Answer{Tokens: m.tokens}}, nil
+	return &chatmodeltest.Script{Texts: []string{"hel", "lo"}, End: io.EOF, Answer: domain.Answer{Tokens: m.tokens}}, nil
 }
-
-type stream struct {
-	pieces []string
-	res    domain.Answer
-}
-
-func (s *stream) Recv() (string, error) {
-	if len(s.pieces) == 0 {
-		return "", io.EOF
-	}
-	p := s.pieces[0]
-	s.pieces = s.pieces[1:]
-	return p, nil
-}
-func (s *stream) Result() domain.Answer { return s.res }
-func (s *stream) Close() error          { return nil }
 
 // recorder is a ports.Limits that keeps what it was charged.
 type recorder struct {
