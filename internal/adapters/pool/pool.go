@@ -183,10 +183,13 @@ func (s *modelSet) has(model, backend string) bool {
 }
 
 // Models lists every name a client may ask for, in configured order.
+// The slice is the current set's own, never changed once built (a
+// reload builds a new one), so callers share it without a copy: /v1
+// reads it on every request. It is read-only.
 func (p *Pool) Models() []string {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return slices.Clone(p.set.names)
+	return p.set.names
 }
 
 func (p *Pool) group(name string) (*group, error) {
