@@ -30,7 +30,7 @@ func TestCountChars(t *testing.T) {
 
 func TestCompleteCountsTheAnswer(t *testing.T) {
 	p, c, tot := 3, 4, 7
-	got := domain.Complete(5, domain.Answer{Text: "añb😀", FinishReason: "stop", Model: "gpt-4o", Tokens: domain.TokenUsage{Prompt: &p, Completion: &c, Total: &tot}})
+	got := domain.Complete(5, domain.Answer{Choices: []domain.Choice{{Text: "añb😀", FinishReason: "stop"}}, Model: "gpt-4o", Tokens: domain.TokenUsage{Prompt: &p, Completion: &c, Total: &tot}})
 	if got.Usage != (domain.Usage{PromptChars: 5, ResponseChars: 4}) {
 		t.Errorf("usage = %+v, want prompt 5 response 4", got.Usage)
 	}
@@ -44,7 +44,7 @@ func TestStreamTallyCountsEveryPieceOnce(t *testing.T) {
 	for _, piece := range []string{"Hé", "", "llo 😀"} {
 		tally.Add(piece)
 	}
-	got := tally.Completion(domain.Answer{FinishReason: "length", Model: "m"})
+	got := tally.Completion(domain.Answer{Choices: []domain.Choice{{FinishReason: "length"}}, Model: "m"})
 	if got.Usage != (domain.Usage{PromptChars: 2, ResponseChars: 7}) || got.FinishReason != "length" {
 		t.Errorf("completion = %+v", got)
 	}

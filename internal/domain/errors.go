@@ -21,6 +21,7 @@ const (
 	KindCanceled        Kind = "canceled"         // the caller went away first
 	KindUnavailable     Kind = "unavailable"      // this service is at capacity for now
 	KindUnknownModel    Kind = "unknown_model"    // the caller named a model this service does not serve
+	KindUnsupported     Kind = "unsupported"      // the caller asked for what this service or model cannot do
 )
 
 // Fault says whose fault a model failure was, so that a pool of
@@ -61,6 +62,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // InvalidField reports input that the caller must change before
 // retrying, naming the field at fault, such as "messages[2].role".
 func InvalidField(field, msg string) *Error { return &Error{Kind: KindInvalid, Msg: msg, Field: field} }
+
+// Unsupported reports a parameter or content the service, or the model
+// asked, cannot take; silently dropping it would change the answer.
+func Unsupported(field, msg string) *Error { return &Error{Kind: KindUnsupported, Msg: msg, Field: field} }
 
 // Misconfigured reports settings the operator must supply.
 func Misconfigured(msg string) *Error { return &Error{Kind: KindMisconfigured, Msg: msg} }

@@ -23,13 +23,13 @@ type ChatModel interface {
 // ChatStream yields an answer as the model produces it. It is used by
 // one goroutine, except Close, which may be called from any.
 type ChatStream interface {
-	// Recv returns the next piece of text; io.EOF after the last one. A
+	// Recv returns the next piece of the answer; io.EOF after the last. A
 	// stream that ends early returns a *domain.Error instead. Recv returns
 	// promptly once the context given to Stream is done, so a departing
 	// client never leaves it blocked.
-	Recv() (string, error)
-	// Result holds finish reason, model and tokens once Recv returned
-	// io.EOF; its Text is empty.
+	Recv() (domain.Delta, error)
+	// Result holds finish reasons, model and tokens once Recv returned
+	// io.EOF; its choices hold no text.
 	Result() domain.Answer
 	// Close stops the model's work; safe to call more than once.
 	Close() error

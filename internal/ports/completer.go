@@ -23,7 +23,7 @@ type Completer interface {
 // io.EOF, Completion carries usage counted over the streamed text. Like
 // ChatStream.Recv, Recv returns promptly once the call's context is done.
 type CompletionStream interface {
-	Recv() (string, error)
+	Recv() (domain.Delta, error)
 	Completion() domain.Completion
 	Close() error
 }

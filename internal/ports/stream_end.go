@@ -15,8 +15,8 @@ var ErrClosedEarly = errors.New("stream closed before its end")
 // StreamHooks are what a decorator of the model port wants to hear of
 // a stream. Either may be nil.
 type StreamHooks struct {
-	// Piece hears each piece of text that Recv returns.
-	Piece func(text string)
+	// Piece hears each piece that Recv returns.
+	Piece func(d domain.Delta)
 	// End runs exactly once, however the stream ends: with a nil error
 	// and the final answer at io.EOF, with the failure Recv returned, or
 	// with ErrClosedEarly when Close came first (the answer is then
@@ -36,19 +36,19 @@ type watched struct {
 	once  sync.Once
 }
 
-func (w *watched) Recv() (string, error) {
-	text, err := w.ChatStream.Recv()
+func (w *watched) Recv() (domain.Delta, error) {
+	d, err := w.ChatStream.Recv()
 	switch {
 	case err == nil:
 		if w.hooks.Piece != nil {
-			w.hooks.Piece(text)
+			w.hooks.Piece(d)
 		}
 	case errors.Is(err, io.EOF):
 		w.end(w.ChatStream.Result(), nil)
 	default:
 		w.end(domain.Answer{}, err)
 	}
-	return text, err
+	return d, err
 }
 
 func (w *watched) Close() error {

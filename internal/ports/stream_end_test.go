@@ -35,7 +35,7 @@ func drain(st ports.ChatStream) error {
 
 func TestWatchEndsOnceAtEOFWithTheAnswer(t *testing.T) {
 	var h heard
-	st := ports.Watch(&chatmodeltest.Script{Texts: []string{"a", "b"}, End: io.EOF, Answer: domain.Answer{FinishReason: "stop", Model: "m"}}, h.hooks())
+	st := ports.Watch(&chatmodeltest.Script{Texts: []string{"a", "b"}, End: io.EOF, Answer: domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}, Model: "m"}}, h.hooks())
 	if err := drain(st); !errors.Is(err, io.EOF) {
 		t.Fatalf("drain: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestWatchEndsOnceWithTheFailure(t *testing.T) {
 
 func TestWatchEndsOnceWhenClosedEarly(t *testing.T) {
 	var h heard
-	inner := &chatmodeltest.Script{Texts: []string{"a", "b"}, End: io.EOF, Answer: domain.Answer{FinishReason: "stop", Model: "m"}}
+	inner := &chatmodeltest.Script{Texts: []string{"a", "b"}, End: io.EOF, Answer: domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}, Model: "m"}}
 	st := ports.Watch(inner, h.hooks())
 	_, _ = st.Recv()
 	var wg sync.WaitGroup

@@ -38,7 +38,7 @@ func (b *blocking) Chat(ctx context.Context, _ ports.Conversation) (domain.Answe
 	defer b.inFlight.Add(-1)
 	select {
 	case <-b.release:
-		return domain.Answer{Text: "ok"}, nil
+		return domain.Answer{Choices: []domain.Choice{{Text: "ok"}}}, nil
 	case <-ctx.Done():
 		return domain.Answer{}, domain.Canceled(ctx.Err())
 	}

@@ -20,6 +20,10 @@ import (
 // APIVersionV1 selects the v1 surface, which takes no dated version.
 const APIVersionV1 = "v1"
 
+// firstDeveloperVersion is the first dated version with the developer
+// role; dated versions sort as strings.
+const firstDeveloperVersion = "2024-12-01"
+
 // Config is what the adapter needs; the composition root fills it.
 type Config struct {
 	Endpoint    string // https://{resource}.openai.azure.com, trailing slash tolerated
@@ -49,6 +53,7 @@ func New(cfg Config, hc *http.Client, opts ...llmhttp.Option) Client {
 		ep.URL, ep.Model = base+"/v1/chat/completions", cfg.Deployment // v1 names the deployment in the body
 	} else {
 		ep.URL = base + "/deployments/" + url.PathEscape(cfg.Deployment) + "/chat/completions?api-version=" + url.QueryEscape(cfg.APIVersion)
+		ep.DeveloperAsSystem = cfg.APIVersion < firstDeveloperVersion
 	}
 	ep.Authorize = authorizer(cfg)
 	target := llmhttp.Target{

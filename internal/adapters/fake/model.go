@@ -32,7 +32,7 @@ func (Model) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, e
 	if err := domain.Ended(ctx, timedOut, nil); err != nil {
 		return domain.Answer{}, err
 	}
-	return domain.Answer{Text: answer(req.Messages), FinishReason: "stop", Model: ModelName}, nil
+	return domain.Answer{Choices: []domain.Choice{{Text: answer(req.Messages), FinishReason: "stop"}}, Model: ModelName}, nil
 }
 
 // Stream sends the same answer as Chat, a word at a time.
@@ -66,15 +66,15 @@ type stream struct {
 
 // Recv returns the next word with the space before it, so the pieces
 // join to exactly the Chat text.
-func (s *stream) Recv() (string, error) {
+func (s *stream) Recv() (domain.Delta, error) {
 	if err := domain.Ended(s.ctx, timedOut, nil); err != nil {
-		return "", err
+		return domain.Delta{}, err
 	}
 	if s.rest == "" {
-		return "", io.EOF
+		return domain.Delta{}, io.EOF
 	}
 	if err := s.wait(); err != nil {
-		return "", err
+		return domain.Delta{}, err
 	}
 	n := strings.IndexByte(s.rest[1:], ' ') + 1
 	if n == 0 {
@@ -82,7 +82,7 @@ func (s *stream) Recv() (string, error) {
 	}
 	word := s.rest[:n]
 	s.rest = s.rest[n:]
-	return word, nil
+	return domain.Delta{Text: word}, nil
 }
 
 func (s *stream) wait() error {
@@ -100,7 +100,7 @@ func (s *stream) wait() error {
 }
 
 func (s *stream) Result() domain.Answer {
-	return domain.Answer{FinishReason: "stop", Model: ModelName}
+	return domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}, Model: ModelName}
 }
 
 func (s *stream) Close() error {

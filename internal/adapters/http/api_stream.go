@@ -22,12 +22,16 @@ type apiStream struct{}
 
 func (apiStream) start(*sseWriter) error { return nil }
 
-func (apiStream) delta(w *sseWriter, text string) error {
-	return w.event("", deltaEvent{Delta: text})
+// delta sends text only: /api asks for one choice and no tools.
+func (apiStream) delta(w *sseWriter, d domain.Delta) error {
+	if d.Text == "" {
+		return nil
+	}
+	return w.event("", deltaEvent{Delta: d.Text})
 }
 
 func (apiStream) done(w *sseWriter, out domain.Completion) error {
-	return w.event("done", doneEvent{Usage: toUsageBody(out), FinishReason: out.FinishReason, Model: out.Model})
+	return w.event("done", doneEvent{Usage: toUsageBody(out), FinishReason: out.FinishReason(), Model: out.Model})
 }
 
 func (apiStream) fail(w *sseWriter, c *gin.Context, err error) error {

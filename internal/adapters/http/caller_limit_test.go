@@ -21,9 +21,9 @@ func TestPerCallerLimitCountsModelCallsPerClientAddress(t *testing.T) {
 	svc.EXPECT().Complete(gomock.Any(), "hold").DoAndReturn(func(context.Context, string) (domain.Completion, error) {
 		close(arrived)
 		<-release
-		return domain.Completion{Answer: domain.Answer{Text: "held"}}, nil
+		return domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "held"}}}}, nil
 	})
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).Times(2)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).Times(2)
 	post := func(client, prompt string) *httptest.ResponseRecorder {
 		return doFrom(h, "10.1.2.3:1000", "POST", "/api/completions", `{"prompt":"`+prompt+`"}`, "X-Forwarded-For", client)
 	}

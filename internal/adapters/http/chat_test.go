@@ -15,7 +15,7 @@ func TestChatMapsTheRequest(t *testing.T) {
 	svc.EXPECT().Chat(gomock.Any(), ports.Conversation{
 		Messages: []domain.Message{{Role: "user", Content: "hi"}, {Role: "assistant", Content: "hello"}, {Role: "user", Content: "more"}},
 		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: intp(64)},
-	}).Return(domain.Completion{Answer: domain.Answer{Text: "ok", FinishReason: "stop", Model: "m"}, Usage: domain.Usage{PromptChars: 11, ResponseChars: 2}}, nil)
+	}).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "ok", FinishReason: "stop"}}, Model: "m"}, Usage: domain.Usage{PromptChars: 11, ResponseChars: 2}}, nil)
 	rec := do(h, "POST", "/api/chat", "application/json",
 		`{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"more"}],"temperature":0.7,"max_tokens":64,"unknown":1}`)
 	want := `{"response":"ok","usage":{"prompt_chars":11,"response_chars":2,"prompt_tokens":null,"completion_tokens":null,"total_tokens":null},"finish_reason":"stop","model":"m"}`

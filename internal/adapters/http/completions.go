@@ -59,7 +59,7 @@ func setUpstreamRequestID(c *gin.Context, id string) {
 }
 
 func toCompletionBody(out domain.Completion) completionBody {
-	return completionBody{Response: out.Text, Usage: toUsageBody(out), FinishReason: out.FinishReason, Model: out.Model}
+	return completionBody{Response: out.Text(), Usage: toUsageBody(out), FinishReason: out.FinishReason(), Model: out.Model}
 }
 
 func toUsageBody(out domain.Completion) usageBody {

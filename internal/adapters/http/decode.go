@@ -26,9 +26,18 @@ var errUnsupportedMedia = fail(kindUnsupportedMedia, "")
 // after the value are refused.
 var strictJSON = json.JoinOptions(json.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
 
+// strictMembers adds the refusal of unknown members, for a request type
+// that asks for it: an OpenAI parameter silently dropped would change
+// what the caller gets.
+var strictMembers = json.JoinOptions(strictJSON, json.RejectUnknownMembers(true))
+
+// membersChecker is a request type whose unknown members are refused.
+type membersChecker interface{ rejectsUnknown() }
+
 // decodeJSON is the one strict decoder for request bodies: JSON media
 // type, bounded size and depth, then one parse into dst. Unknown fields
-// are ignored so that clients can evolve first.
+// are ignored so that clients can evolve first, unless dst is a
+// membersChecker.
 func decodeJSON(c *gin.Context, limit int64, dst any) error {
 	if !isJSON(c.GetHeader("Content-Type")) {
 		return errUnsupportedMedia
@@ -61,7 +70,11 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 		}
 		return badRequest("request body is not valid JSON")
 	}
-	if err := json.Unmarshal(body, dst, strictJSON); err != nil {
+	opts := strictJSON
+	if _, ok := dst.(membersChecker); ok {
+		opts = strictMembers
+	}
+	if err := json.Unmarshal(body, dst, opts); err != nil {
 		return decodeError(body, err)
 	}
 	return nil
@@ -108,6 +121,8 @@ func decodeError(body []byte, err error) error {
 		return badRequest("request body is not valid UTF-8")
 	case errors.As(err, &syn) && syn.ByteOffset > 0 && jsontext.Value(body[:syn.ByteOffset]).IsValid():
 		return badRequest("request body has data after the JSON object") // a whole value ends where the error begins
+	case errors.As(err, &sem) && errors.Is(sem.Err, json.ErrUnknownName):
+		return unsupported(fieldOf(sem.JSONPointer), nil)
 	case errors.As(err, &sem) && sem.JSONPointer != "" && sem.GoType != nil:
 		field := fieldOf(sem.JSONPointer)
 		return failField(kindInvalidType, field, fmt.Sprintf("'%s' must be %s", field, jsonType(sem.GoType)))

@@ -82,7 +82,7 @@ func intp(n int) *int { return &n }
 
 func TestCompletionsSuccess(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), "Hello").Return(domain.Completion{Answer: domain.Answer{Text: "Hi there", FinishReason: "stop", Model: "gpt-4o", Tokens: domain.TokenUsage{Prompt: intp(10), Completion: intp(3), Total: intp(13)}}, Usage: domain.Usage{PromptChars: 5, ResponseChars: 8}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "Hello").Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "Hi there", FinishReason: "stop"}}, Model: "gpt-4o", Tokens: domain.TokenUsage{Prompt: intp(10), Completion: intp(3), Total: intp(13)}}, Usage: domain.Usage{PromptChars: 5, ResponseChars: 8}}, nil)
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"Hello","extra":[1,2]}`)
 	if rec.Code != 200 {
 		t.Fatalf("status = %d: %s", rec.Code, rec.Body)
@@ -96,7 +96,7 @@ func TestCompletionsSuccess(t *testing.T) {
 
 func TestCompletionsNullTokensWhenModelReportsNone(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y", Model: "offline-fake", FinishReason: "stop"}, Usage: domain.Usage{PromptChars: 1, ResponseChars: 1}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y", FinishReason: "stop"}}, Model: "offline-fake"}, Usage: domain.Usage{PromptChars: 1, ResponseChars: 1}}, nil)
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`)
 	usage := decode(t, rec)["usage"].(map[string]any)
 	for _, k := range []string{"prompt_tokens", "completion_tokens", "total_tokens"} {
@@ -144,7 +144,7 @@ func TestCompletionsBadInput(t *testing.T) {
 
 func TestCompletionsJSONSuffixMediaTypeAccepted(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil)
 	if rec := do(h, "POST", "/api/completions", "application/merge-patch+json; charset=utf-8", `{"prompt":"x"}`); rec.Code != 200 {
 		t.Errorf("status = %d", rec.Code)
 	}
@@ -241,7 +241,7 @@ func TestRequestLoggerCarriesCorrelationID(t *testing.T) {
 	h, svc, logs := newEngine(t)
 	svc.EXPECT().Complete(gomock.Any(), "x").DoAndReturn(func(ctx context.Context, _ string) (domain.Completion, error) {
 		zerolog.Ctx(ctx).Info().Msg("inside the use case")
-		return domain.Completion{Answer: domain.Answer{Text: "y"}}, nil
+		return domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil
 	})
 	do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "X-Request-ID", "trace-1")
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -289,7 +289,7 @@ func TestServesTheContractItIsGiven(t *testing.T) {
 
 func TestUpstreamRequestIDOnSuccess(t *testing.T) {
 	h, svc, _ := newEngine(t)
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y", UpstreamRequestID: "apim-ok"}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}, UpstreamRequestID: "apim-ok"}}, nil)
 	rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`)
 	if got := rec.Header().Get("X-Upstream-Request-ID"); got != "apim-ok" {
 		t.Errorf("X-Upstream-Request-ID = %q", got)

@@ -114,7 +114,7 @@ func TestMissingAndWrongKeysAre401WithAChallenge(t *testing.T) {
 
 func TestValidKeysPassAndTheLogNamesTheCallerByDigest(t *testing.T) {
 	h, svc, logs := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA, keyB)})
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).Times(3)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).Times(3)
 	for _, hdr := range [][2]string{{"Authorization", "Bearer " + keyA}, {"Authorization", "bearer " + keyB}, {"X-API-Key", keyB}} {
 		if rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, hdr[0], hdr[1]); rec.Code != 200 {
 			t.Errorf("%s: status %d: %s", hdr[0], rec.Code, rec.Body)
@@ -131,7 +131,7 @@ func TestValidKeysPassAndTheLogNamesTheCallerByDigest(t *testing.T) {
 
 func TestNoKeysMeansNoAuthentication(t *testing.T) {
 	h, svc, _ := newGuarded(t, httpadapter.Security{})
-	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), "x").Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil)
 	if rec := do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`); rec.Code != 200 {
 		t.Errorf("status %d", rec.Code)
 	}
@@ -186,7 +186,7 @@ func (a *allowance) Callers(context.Context) ([]ports.Ledger, error) { return ni
 
 func TestRateLimitPerKeyWithRetryAfter(t *testing.T) {
 	h, svc, _ := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA, keyB), Limits: allow(2, 1500*time.Millisecond)})
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).AnyTimes()
 	post := func(key string) *httptest.ResponseRecorder {
 		return do(h, "POST", "/api/completions", "application/json", `{"prompt":"x"}`, "X-API-Key", key)
 	}
@@ -212,7 +212,7 @@ func TestWrongKeysLockTheAddressOutForTheRestOfItsMinute(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	h, svc, logs := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA),
 		AuthThrottle: httpadapter.AuthThrottle{FailuresPerMinute: 2, MaxAddrs: 100, Now: clk.Now}})
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).AnyTimes()
 	post := func(addr, key string) *httptest.ResponseRecorder {
 		return doFrom(h, addr, "POST", "/api/completions", `{"prompt":"x"}`, "X-API-Key", key)
 	}
@@ -251,11 +251,11 @@ func TestWrongKeysLockTheAddressOutForTheRestOfItsMinute(t *testing.T) {
 
 func TestRateLimitPerClientIPWithoutKeys(t *testing.T) {
 	h, svc, _ := newGuarded(t, httpadapter.Security{Limits: allow(1, time.Second)})
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).AnyTimes()
 	from := func(addr string, hdr ...string) int {
 		return doFrom(h, addr, "POST", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}]}`, hdr...).Code
 	}
-	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
+	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).AnyTimes()
 	if c := from("10.0.0.1:1234"); c != 200 {
 		t.Fatalf("first: %d", c)
 	}
@@ -269,7 +269,7 @@ func TestRateLimitPerClientIPWithoutKeys(t *testing.T) {
 
 func TestTrustedProxiesNameTheClient(t *testing.T) {
 	h, svc, _ := newGuarded(t, httpadapter.Security{TrustedProxies: []string{"10.0.0.0/8"}, Limits: allow(1, time.Second)})
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil).AnyTimes()
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil).AnyTimes()
 	post := func(xff string) int {
 		return doFrom(h, "10.1.2.3:1000", "POST", "/api/completions", `{"prompt":"x"}`, "X-Forwarded-For", xff).Code
 	}
@@ -283,7 +283,7 @@ func TestTrustedProxiesNameTheClient(t *testing.T) {
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	h, svc, _ := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA)})
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil)
 	for _, rec := range []*httptest.ResponseRecorder{
 		do(h, "GET", "/", "", ""),
 		do(h, "GET", "/nope", "", ""),
@@ -303,7 +303,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 
 func TestCORSAllowlist(t *testing.T) {
 	h, svc, _ := newGuarded(t, httpadapter.Security{KeyDigests: digests(keyA), CORSOrigins: []string{"https://app.example"}})
-	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "y"}}, nil)
+	svc.EXPECT().Complete(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "y"}}}}, nil)
 
 	pre := do(h, "OPTIONS", "/api/completions", "", "", "Origin", "https://app.example",
 		"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type, authorization")

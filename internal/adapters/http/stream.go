@@ -16,7 +16,7 @@ import (
 // share everything else.
 type streamFormat interface {
 	start(w *sseWriter) error
-	delta(w *sseWriter, text string) error
+	delta(w *sseWriter, d domain.Delta) error
 	done(w *sseWriter, out domain.Completion) error
 	fail(w *sseWriter, c *gin.Context, err error) error
 }
@@ -47,8 +47,8 @@ func serveStream(c *gin.Context, st ports.CompletionStream, err error, opts Opti
 }
 
 type received struct {
-	text string
-	err  error
+	d   domain.Delta
+	err error
 }
 
 // pump relays the model's pieces as they come, on the handler's own
@@ -58,15 +58,15 @@ type received struct {
 // which ends the upstream read and so Recv (the port promises as much).
 func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration, f streamFormat) {
 	defer st.Close()
-	text, err, ok := firstPiece(c, st, w, keepAlive, f)
+	d, err, ok := firstPiece(c, st, w, keepAlive, f)
 	if !ok {
 		return
 	}
 	for err == nil {
-		if f.delta(w, text) != nil {
+		if f.delta(w, d) != nil {
 			return // the client is gone
 		}
-		text, err = st.Recv()
+		d, err = st.Recv()
 	}
 	finish(c, st, w, f, err)
 }
@@ -74,11 +74,11 @@ func pump(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive tim
 // firstPiece waits for the model's first piece, sending keep-alive
 // comments meanwhile. ok is false when the stream ended without one
 // because the client left or the server is shutting down.
-func firstPiece(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration, f streamFormat) (string, error, bool) {
+func firstPiece(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAlive time.Duration, f streamFormat) (domain.Delta, error, bool) {
 	got := make(chan received, 1)
 	go func() {
-		text, err := st.Recv()
-		got <- received{text, err}
+		d, err := st.Recv()
+		got <- received{d, err}
 	}()
 	stop := func() { _ = st.Close(); <-got } // the goroutine never outlives pump
 	ticker := time.NewTicker(keepAlive)
@@ -87,18 +87,18 @@ func firstPiece(c *gin.Context, st ports.CompletionStream, w *sseWriter, keepAli
 	for {
 		select {
 		case p := <-got:
-			return p.text, p.err, true
+			return p.d, p.err, true
 		case <-ticker.C:
 			if w.comment("keep-alive") != nil {
 				stop()
-				return "", nil, false
+				return domain.Delta{}, nil, false
 			}
 		case <-ctx.Done():
 			if cause := shutdownCause(ctx); cause != nil {
 				_ = f.fail(w, c, cause) // the client learns why its stream ends
 			}
 			stop()
-			return "", nil, false
+			return domain.Delta{}, nil, false
 		}
 	}
 }

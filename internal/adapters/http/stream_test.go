@@ -36,7 +36,7 @@ type piece struct {
 
 func newScriptStream() *scriptStream {
 	return &scriptStream{ctx: context.Background(), pieces: make(chan piece), closed: make(chan struct{}),
-		completion: domain.Completion{Answer: domain.Answer{FinishReason: "stop", Model: "gpt-4o", UpstreamRequestID: "apim-s", Tokens: domain.TokenUsage{Prompt: intp(3), Completion: intp(2), Total: intp(5)}}, Usage: domain.Usage{PromptChars: 5, ResponseChars: 7}}}
+		completion: domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}, Model: "gpt-4o", UpstreamRequestID: "apim-s", Tokens: domain.TokenUsage{Prompt: intp(3), Completion: intp(2), Total: intp(5)}}, Usage: domain.Usage{PromptChars: 5, ResponseChars: 7}}}
 }
 
 // Recv honours the port's promise: it returns once the context is done.

@@ -63,7 +63,7 @@ func TestV1ChatMapsRequestAndResponse(t *testing.T) {
 		Model:    "gpt-4o", // selects the pool
 		Messages: []domain.Message{{Role: "user", Content: "Hi there"}, {Role: "assistant", Content: "Yo"}, {Role: "user", Content: "again"}},
 		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: intp(30)},
-	}).Return(domain.Completion{Answer: domain.Answer{Text: "Hello!", FinishReason: "stop", Model: "gpt-4o-2024-08-06", Tokens: domain.TokenUsage{Prompt: intp(7), Completion: intp(2), Total: intp(9)}}, Usage: domain.Usage{}}, nil)
+	}).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "Hello!", FinishReason: "stop"}}, Model: "gpt-4o-2024-08-06", Tokens: domain.TokenUsage{Prompt: intp(7), Completion: intp(2), Total: intp(9)}}, Usage: domain.Usage{}}, nil)
 	rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","temperature":0.5,"max_tokens":99,"max_completion_tokens":30,"n":1,"stream":false,"user":"u1",
 		"messages":[{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]},{"role":"assistant","content":"Yo"},{"role":"user","content":"again"}]}`)
 	if rec.Code != 200 {
@@ -89,7 +89,7 @@ func TestV1ChatMapsRequestAndResponse(t *testing.T) {
 
 func TestV1ChatOmitsUnknownUsage(t *testing.T) {
 	h, svc := newV1Engine(t)
-	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "x", FinishReason: "stop"}}, nil)
+	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "x", FinishReason: "stop"}}}}, nil)
 	rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"mini","messages":[{"role":"user","content":"x"}]}`)
 	if strings.Contains(rec.Body.String(), "usage") {
 		t.Errorf("usage must be absent, not invented: %s", rec.Body)
@@ -107,7 +107,7 @@ func TestV1RefusesParametersItCannotHonour(t *testing.T) {
 		assertOpenAIError(t, rec, 400, "unsupported_parameter", p.field)
 	}
 	h, svc := newV1Engine(t) // null and false mean "not set", as the SDKs send them
-	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Text: "ok"}}, nil)
+	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "ok"}}}}, nil)
 	if rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"tools":null,"logprobs":false}`); rec.Code != 200 {
 		t.Errorf("null/false parameters: %d %s", rec.Code, rec.Body)
 	}

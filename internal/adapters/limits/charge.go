@@ -19,7 +19,7 @@ type charging struct {
 func (c *charging) Chat(ctx context.Context, conv ports.Conversation) (domain.Answer, error) {
 	a, err := c.ChatModel.Chat(ctx, conv)
 	if err == nil {
-		c.charge(ctx, conv, a, domain.CountChars(a.Text))
+		c.charge(ctx, conv, a, domain.Complete(0, a).Usage.ResponseChars)
 	}
 	return a, err
 }
@@ -31,7 +31,7 @@ func (c *charging) Stream(ctx context.Context, conv ports.Conversation) (ports.C
 	}
 	chars := 0 // Piece and End run on the one goroutine that calls Recv, or End on Close's
 	return ports.Watch(st, ports.StreamHooks{
-		Piece: func(t string) { chars += domain.CountChars(t) },
+		Piece: func(d domain.Delta) { chars += d.Chars() },
 		End: func(a domain.Answer, _ error) {
 			// An early end still cost what the model said: charge that.
 			c.charge(ctx, conv, a, chars)

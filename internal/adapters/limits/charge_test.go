@@ -15,7 +15,7 @@ import (
 type model struct{ tokens domain.TokenUsage }
 
 func (m model) Chat(context.Context, ports.Conversation) (domain.Answer, error) {
-	return domain.Answer{Text: "hello", Tokens: m.tokens}, nil
+	return domain.Answer{Choices: []domain.Choice{{Text: "hello"}}, Tokens: m.tokens}, nil
 }
 
 func (m model) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {

@@ -27,6 +27,9 @@ type Endpoint struct {
 	Timeout       time.Duration // one call; a stream's wait for its first choice
 	IdleTimeout   time.Duration // a stream's longest gap between events
 	MaxEventBytes int           // one stream event's data; DefaultMaxEventBytes when 0
+	// DeveloperAsSystem sends developer turns as system ones, for API
+	// versions that predate the developer role.
+	DeveloperAsSystem bool
 }
 
 // ChatClient fulfils ports.ChatModel for any OpenAI-compatible endpoint.
@@ -80,14 +83,6 @@ func (c *ChatClient) Stream(ctx context.Context, req ports.Conversation) (ports.
 	return st, nil
 }
 
-func (c *ChatClient) wire(req ports.Conversation) wireRequest {
-	msgs := make([]wireMessage, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = wireMessage{Role: string(m.Role), Content: m.Content}
-	}
-	return wireRequest{Model: c.ep.Model, Messages: msgs, Temperature: req.Temperature, MaxTokens: req.MaxTokens}
-}
-
 func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept string) (*http.Request, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.URL, bytes.NewReader(body))
 	if err != nil {
@@ -116,21 +111,7 @@ func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, 
 	if len(w.Choices) == 0 {
 		return domain.Answer{}, c.http.badAnswer(ctx, errors.New("empty choices"), name+" returned no choices")
 	}
-	ch := w.Choices[0]
-	res := domain.Answer{FinishReason: ch.FinishReason, Model: w.Model}
-	if ch.Message.Content != nil {
-		res.Text = *ch.Message.Content
-	}
-	res.Tokens = w.Usage.tokens()
-	return res, nil
-}
-
-// tokens maps absent usage to nil counts: never invented.
-func (u *wireUsage) tokens() domain.TokenUsage {
-	if u == nil {
-		return domain.TokenUsage{}
-	}
-	return domain.TokenUsage{Prompt: &u.PromptTokens, Completion: &u.CompletionTokens, Total: &u.TotalTokens}
+	return w.answer(), nil
 }
 
 // malformed tells a body that is not the JSON we expect from one that

@@ -30,13 +30,36 @@ type StreamLimits struct {
 type chunk struct {
 	Model   string `json:"model"`
 	Choices []struct {
+		Index int `json:"index"`
 		Delta struct {
-			Content string `json:"content"`
+			Content   string `json:"content"`
+			Refusal   string `json:"refusal"`
+			ToolCalls []struct {
+				Index    int          `json:"index"`
+				ID       string       `json:"id"`
+				Function wireFunction `json:"function"`
+			} `json:"tool_calls"`
 		} `json:"delta"`
-		FinishReason *string `json:"finish_reason"`
+		FinishReason *string     `json:"finish_reason"`
+		Logprobs     domain.JSON `json:"logprobs"`
 	} `json:"choices"`
 	Usage *wireUsage `json:"usage"`
 	Error *wireError `json:"error"`
+}
+
+// deltas are the chunk's pieces that carry something: a role-only or a
+// finish-only delta is not a piece.
+func (ch *chunk) deltas(out []domain.Delta) []domain.Delta {
+	for _, c := range ch.Choices {
+		d := domain.Delta{Choice: c.Index, Text: c.Delta.Content, Refusal: c.Delta.Refusal, Logprobs: c.Logprobs}
+		for _, t := range c.Delta.ToolCalls {
+			d.ToolCalls = append(d.ToolCalls, domain.ToolCallDelta{Index: t.Index, ID: t.ID, Name: t.Function.Name, Arguments: t.Function.Arguments})
+		}
+		if d.Text != "" || d.Refusal != "" || len(d.ToolCalls) > 0 || len(d.Logprobs) > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // ChatStream reads an upstream chat stream without holding it whole.
@@ -51,6 +74,7 @@ type ChatStream struct {
 	firstLeft time.Duration // what remains of limits.First until the first choice
 	chosen    bool          // a chunk with a choice has arrived
 	done      bool
+	pending   []domain.Delta // a chunk's pieces not yet returned
 	result    domain.Answer
 	closed    sync.Once
 }
@@ -87,25 +111,28 @@ func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*
 	}, nil
 }
 
-// Recv returns the next piece of text, io.EOF after [DONE]. Azure's
-// leading filter-only chunk, with empty choices, is not a choice.
-func (s *ChatStream) Recv() (string, error) {
-	for !s.done {
+// Recv returns the next piece, io.EOF after [DONE]. Azure's leading
+// filter-only chunk, with empty choices, is not a choice.
+func (s *ChatStream) Recv() (domain.Delta, error) {
+	for len(s.pending) == 0 && !s.done {
 		ch, err := s.nextChunk()
 		if err != nil {
-			return "", err
+			return domain.Delta{}, err
 		}
 		if len(ch.Choices) > 0 {
 			s.chosen = true
-			if text := ch.Choices[0].Delta.Content; text != "" {
-				return text, nil
-			}
+			s.pending = ch.deltas(s.pending)
 		}
 	}
-	if !s.chosen {
-		return "", s.client.badAnswer(s.ctx, errors.New("[DONE] before any choice"), s.client.target.Name+" ended the stream without an answer")
+	if len(s.pending) > 0 {
+		d := s.pending[0]
+		s.pending = s.pending[1:]
+		return d, nil
 	}
-	return "", io.EOF
+	if !s.chosen {
+		return domain.Delta{}, s.client.badAnswer(s.ctx, errors.New("[DONE] before any choice"), s.client.target.Name+" ended the stream without an answer")
+	}
+	return domain.Delta{}, io.EOF
 }
 
 // nextChunk reads one event and folds its metadata into the result. At
@@ -132,10 +159,25 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	if ch.Usage != nil {
 		s.result.Tokens = ch.Usage.tokens()
 	}
-	if len(ch.Choices) > 0 && ch.Choices[0].FinishReason != nil {
-		s.result.FinishReason = *ch.Choices[0].FinishReason
+	for _, c := range ch.Choices {
+		if c.FinishReason != nil && c.Index >= 0 && c.Index < maxChoices {
+			s.result.Choices = grow(s.result.Choices, c.Index)
+			s.result.Choices[c.Index].FinishReason = *c.FinishReason
+		}
 	}
 	return ch, nil
+}
+
+// maxChoices bounds the choices a stream may name, so an upstream's
+// index cannot make us allocate without limit.
+const maxChoices = 128
+
+// grow makes room for choice i.
+func grow(cs []domain.Choice, i int) []domain.Choice {
+	for len(cs) <= i {
+		cs = append(cs, domain.Choice{})
+	}
+	return cs
 }
 
 // read waits for one event with the watchdog armed for just that wait:

@@ -119,10 +119,8 @@ func TestCountModelCountsTokensAndFilterBlocks(t *testing.T) {
 	inner := mocks.NewMockChatModel(ctrl)
 	model := m.CountModel(inner)
 	gomock.InOrder(
-		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{
-			Text: "hi", FinishReason: "stop", Tokens: domain.TokenUsage{Prompt: intp(17), Completion: intp(4), Total: intp(21)},
-		}, nil),
-		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{FinishReason: "content_filter"}, nil), // no usage: nothing added
+		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Choices: []domain.Choice{{Text: "hi", FinishReason: "stop"}}, Tokens: domain.TokenUsage{Prompt: intp(17), Completion: intp(4), Total: intp(21)}}, nil),
+		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Choices: []domain.Choice{{FinishReason: "content_filter"}}}, nil), // no usage: nothing added
 		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{}, domain.ContentFiltered([]string{"hate"}, nil)),
 		inner.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{}, domain.Upstream("down", nil)),
 	)
@@ -166,7 +164,7 @@ func TestCountModelCountsAStreamOnceAtItsEnd(t *testing.T) {
 	m, reg := mustNew(t)
 	ctrl := gomock.NewController(t)
 	inner := mocks.NewMockChatModel(ctrl)
-	done := domain.Answer{FinishReason: "stop", Tokens: domain.TokenUsage{Prompt: intp(12), Completion: intp(3)}}
+	done := domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}, Tokens: domain.TokenUsage{Prompt: intp(12), Completion: intp(3)}}
 	gomock.InOrder(
 		inner.EXPECT().Stream(gomock.Any(), gomock.Any()).Return(&pieces{text: []string{"a", "b"}, result: done}, nil),
 		inner.EXPECT().Stream(gomock.Any(), gomock.Any()).Return(&pieces{text: []string{"a"}, result: done, cut: true}, nil),

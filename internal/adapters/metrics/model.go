@@ -58,7 +58,7 @@ func (m *Metrics) countResult(res domain.Answer) {
 	if t := res.Tokens.Completion; t != nil {
 		m.tokens.WithLabelValues(tokenCompletion).Add(float64(*t))
 	}
-	if res.FinishReason == finishContentFilter {
+	if res.FinishReason() == finishContentFilter {
 		m.filtered.WithLabelValues(stageCompletion).Inc()
 	}
 }

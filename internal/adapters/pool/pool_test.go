@@ -59,14 +59,14 @@ func (b *backend) Chat(ctx context.Context, _ ports.Conversation) (domain.Answer
 	if err := b.result(); err != nil {
 		return domain.Answer{}, err
 	}
-	return domain.Answer{Text: "from " + b.name, FinishReason: "stop", Model: b.name}, nil
+	return domain.Answer{Choices: []domain.Choice{{Text: "from " + b.name, FinishReason: "stop"}}, Model: b.name}, nil
 }
 
 func (b *backend) Stream(ctx context.Context, c ports.Conversation) (ports.ChatStream, error) {
 	if err := b.result(); err != nil {
 		return nil, err
 	}
-	return &chatmodeltest.Script{Texts: []string{"from ", b.name}, End: io.EOF, Answer: domain.Answer{FinishReason: "stop"}}, nil
+	return &chatmodeltest.Script{Texts: []string{"from ", b.name}, End: io.EOF, Answer: domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}}}, nil
 }
 
 func (b *backend) count() int { b.mu.Lock(); defer b.mu.Unlock(); return b.calls }
@@ -269,7 +269,7 @@ type blocking struct {
 func (b *blocking) Chat(ctx context.Context, _ ports.Conversation) (domain.Answer, error) {
 	b.entered <- struct{}{}
 	<-b.release
-	return domain.Answer{Text: "from probe"}, nil
+	return domain.Answer{Choices: []domain.Choice{{Text: "from probe"}}}, nil
 }
 func (b *blocking) Stream(context.Context, ports.Conversation) (ports.ChatStream, error) {
 	return nil, errors.New("unused")

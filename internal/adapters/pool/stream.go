@@ -33,31 +33,31 @@ type stream struct {
 	started bool // only Recv's goroutine reads or writes it
 }
 
-func (s *stream) Recv() (string, error) {
+func (s *stream) Recv() (domain.Delta, error) {
 	for {
 		cur := s.current()
-		text, err := cur.Recv()
+		d, err := cur.Recv()
 		switch {
 		case err == nil || errors.Is(err, io.EOF):
 			if !s.started {
 				s.started = true
 				s.req.settle(s.ctx, cur.m, cur.start, nil)
 			}
-			return text, err
+			return d, err
 		case s.started:
 			s.req.p.changed(cur.m, cur.m.health.report(s.req.p.opts.Now(), failureOutcome(s.ctx, err), 0, err, s.req.p.opts.Health))
-			return "", err
+			return domain.Delta{}, err
 		}
 		_ = cur.Close()
 		if s.req.settle(s.ctx, cur.m, cur.start, err) {
-			return "", err
+			return domain.Delta{}, err
 		}
 		next, err := s.req.open(s.ctx, s.conv)
 		if err != nil {
-			return "", err
+			return domain.Delta{}, err
 		}
 		if !s.swap(next) {
-			return "", domain.Canceled(context.Canceled)
+			return domain.Delta{}, domain.Canceled(context.Canceled)
 		}
 	}
 }

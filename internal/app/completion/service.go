@@ -96,7 +96,7 @@ func (s *Service) complete(ctx context.Context, conv ports.Conversation, promptC
 		return domain.Completion{}, fmt.Errorf("chat model: %w", err) // the Kind survives %w
 	}
 	if s.logText {
-		zerolog.Ctx(ctx).Debug().Str("response", answer.Text).Msg("completion response")
+		zerolog.Ctx(ctx).Debug().Str("response", answer.Text()).Msg("completion response")
 	}
 	return domain.Complete(promptChars, answer), nil
 }

@@ -32,10 +32,7 @@ func TestCompleteBuildsMessagesAndCountsUsage(t *testing.T) {
 	}
 	model.EXPECT().
 		Chat(gomock.Any(), ports.Conversation{Messages: want}).
-		Return(domain.Answer{
-			Text: "😀 hi", FinishReason: "stop", Model: "gpt-4o-2024-08-06",
-			Tokens: domain.TokenUsage{Prompt: intp(9), Completion: intp(2), Total: intp(11)},
-		}, nil)
+		Return(domain.Answer{Choices: []domain.Choice{{Text: "😀 hi", FinishReason: "stop"}}, Model: "gpt-4o-2024-08-06", Tokens: domain.TokenUsage{Prompt: intp(9), Completion: intp(2), Total: intp(11)}}, nil)
 
 	got, err := completion.New(model, completion.Options{SystemPrompt: "Be brief.", Limits: limits}).Complete(context.Background(), "héllo")
 	if err != nil {
@@ -57,7 +54,7 @@ func TestCompleteWithoutSystemPromptSendsOnlyUser(t *testing.T) {
 	model := mocks.NewMockChatModel(ctrl)
 	model.EXPECT().
 		Chat(gomock.Any(), ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}).
-		Return(domain.Answer{Text: "ok"}, nil)
+		Return(domain.Answer{Choices: []domain.Choice{{Text: "ok"}}}, nil)
 	if _, err := completion.New(model, completion.Options{SystemPrompt: "", Limits: limits}).Complete(context.Background(), "hi"); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +96,7 @@ func TestCompletePassesContextToModel(t *testing.T) {
 			if got.Value(key{}) != "v" {
 				t.Error("model did not receive the caller's context")
 			}
-			return domain.Answer{Text: "x"}, nil
+			return domain.Answer{Choices: []domain.Choice{{Text: "x"}}}, nil
 		})
 	if _, err := completion.New(model, completion.Options{SystemPrompt: "", Limits: limits}).Complete(ctx, "hi"); err != nil {
 		t.Fatal(err)
@@ -124,7 +121,7 @@ func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
 		Messages: append([]domain.Message{{Role: domain.RoleSystem, Content: "A long system prompt that must not be counted."}}, in.Messages...),
 		Sampling: in.Sampling,
 	}
-	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Text: "done", FinishReason: "length", Model: "m"}, nil)
+	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Choices: []domain.Choice{{Text: "done", FinishReason: "length"}}, Model: "m"}, nil)
 	got, err := completion.New(model, completion.Options{SystemPrompt: "A long system prompt that must not be counted.", Limits: limits}).Chat(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +138,7 @@ func TestChatKeepsTheModelTheClientNamed(t *testing.T) {
 	model := mocks.NewMockChatModel(ctrl)
 	in := ports.Conversation{Model: "gpt-4o-mini", Messages: []domain.Message{{Role: domain.RoleUser, Content: "hi"}}}
 	want := ports.Conversation{Model: "gpt-4o-mini", Messages: append([]domain.Message{{Role: domain.RoleSystem, Content: "sys"}}, in.Messages...)}
-	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Text: "ok"}, nil)
+	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Choices: []domain.Choice{{Text: "ok"}}}, nil)
 	model.EXPECT().Stream(gomock.Any(), want).Return(&chatmodeltest.Script{End: io.EOF}, nil)
 	svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: limits})
 	if _, err := svc.Chat(context.Background(), in); err != nil {
@@ -178,7 +175,7 @@ func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	model := mocks.NewMockChatModel(ctrl)
 	up := &chatmodeltest.Script{Texts: []string{"hé", "llo ", "😀"}, End: io.EOF,
-		Answer: domain.Answer{FinishReason: "stop", Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
+		Answer: domain.Answer{Choices: []domain.Choice{{FinishReason: "stop"}}, Model: "m", Tokens: domain.TokenUsage{Total: intp(9)}, UpstreamRequestID: "r1"}}
 	model.EXPECT().Stream(gomock.Any(), ports.Conversation{Messages: []domain.Message{
 		{Role: domain.RoleSystem, Content: "sys"}, {Role: domain.RoleUser, Content: "héllo"}}}).Return(up, nil)
 
@@ -224,7 +221,7 @@ func TestPromptTextIsLoggedOnlyWhenOptedIn(t *testing.T) {
 	for _, optIn := range []bool{false, true} {
 		ctrl := gomock.NewController(t)
 		model := mocks.NewMockChatModel(ctrl)
-		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Text: "private answer"}, nil)
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Choices: []domain.Choice{{Text: "private answer"}}}, nil)
 		var logs bytes.Buffer
 		ctx := zerolog.New(&logs).Level(zerolog.DebugLevel).WithContext(context.Background())
 

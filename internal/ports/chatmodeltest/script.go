@@ -19,13 +19,13 @@ type Script struct {
 
 var _ ports.ChatStream = (*Script)(nil)
 
-func (s *Script) Recv() (string, error) {
+func (s *Script) Recv() (domain.Delta, error) {
 	if len(s.Texts) == 0 {
-		return "", s.End
+		return domain.Delta{}, s.End
 	}
 	t := s.Texts[0]
 	s.Texts = s.Texts[1:]
-	return t, nil
+	return domain.Delta{Text: t}, nil
 }
 
 func (s *Script) Result() domain.Answer { return s.Answer }

@@ -66,14 +66,14 @@ func drain(t *testing.T, st ports.ChatStream) []string {
 	t.Helper()
 	var out []string
 	for {
-		text, err := st.Recv()
+		d, err := st.Recv()
 		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {
 			t.Fatalf("Recv: %v", err)
 		}
-		out = append(out, text)
+		out = append(out, d.Text)
 	}
 }
 
@@ -90,10 +90,10 @@ func chatAndStreamAgree(t *testing.T, h Harness) {
 	}
 	defer st.Close()
 	pieces := drain(t, st)
-	if whole.Text == "" || strings.Join(pieces, "") != whole.Text {
-		t.Errorf("stream joins to %q, chat says %q", strings.Join(pieces, ""), whole.Text)
+	if whole.Text() == "" || strings.Join(pieces, "") != whole.Text() {
+		t.Errorf("stream joins to %q, chat says %q", strings.Join(pieces, ""), whole.Text())
 	}
-	if r := st.Result(); r.FinishReason != whole.FinishReason || r.Model != whole.Model {
+	if r := st.Result(); r.FinishReason() != whole.FinishReason() || r.Model != whole.Model {
 		t.Errorf("stream result %+v differs from chat %+v", r, whole)
 	}
 }
@@ -104,7 +104,7 @@ func upstreamAnswer(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Text != "Hello world" || res.FinishReason != "stop" || res.Model != "model-x" {
+	if res.Text() != "Hello world" || res.FinishReason() != "stop" || res.Model != "model-x" {
 		t.Errorf("result = %+v", res)
 	}
 	if tk := res.Tokens; tk.Prompt == nil || *tk.Prompt != 9 || *tk.Completion != 2 || *tk.Total != 11 {
@@ -123,7 +123,7 @@ func streamOrder(t *testing.T, h Harness) {
 		t.Errorf("pieces = %q, want Hel|lo| world in order", got)
 	}
 	r := st.Result()
-	if r.FinishReason != "stop" || r.Tokens.Total == nil || *r.Tokens.Total != 11 {
+	if r.FinishReason() != "stop" || r.Tokens.Total == nil || *r.Tokens.Total != 11 {
 		t.Errorf("result = %+v", r)
 	}
 }
