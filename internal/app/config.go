@@ -42,6 +42,8 @@ type Config struct {
 	UpstreamMaxEventSize int           `envconfig:"UPSTREAM_MAX_EVENT_BYTES" default:"1048576"` // one upstream stream event's data
 	FakeStreamDelay      time.Duration `envconfig:"FAKE_STREAM_DELAY" default:"40ms"`
 	ChatAllowSystem      bool          `envconfig:"CHAT_ALLOW_SYSTEM" default:"false"`
+	OpenAIAllowSystem    bool          `envconfig:"OPENAI_COMPAT_ALLOW_SYSTEM" default:"true"` // SDKs send system and developer turns
+	OpenAIMaxN           int           `envconfig:"OPENAI_COMPAT_MAX_N" default:"4"`
 	ChatMaxChars         int           `envconfig:"CHAT_MAX_CHARS" default:"16000"`
 	ChatMaxMessages      int           `envconfig:"CHAT_MAX_MESSAGES" default:"50"`
 	MaxTokensLimit       int           `envconfig:"MAX_TOKENS_LIMIT" default:"4096"`
@@ -333,4 +335,12 @@ func (c Config) chatLimits() domain.ChatLimits {
 		MaxChars: c.ChatMaxChars, MaxMessages: c.ChatMaxMessages,
 		MaxTokensLimit: c.MaxTokensLimit, AllowSystem: c.ChatAllowSystem,
 	}
+}
+
+// openAILimits are /v1's: the same bounds, with the turns and choices
+// OpenAI's clients send.
+func (c Config) openAILimits() domain.ChatLimits {
+	l := c.chatLimits()
+	l.AllowSystem, l.AllowTools, l.MaxN = c.OpenAIAllowSystem, true, c.OpenAIMaxN
+	return l
 }

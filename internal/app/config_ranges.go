@@ -33,6 +33,7 @@ var settingRanges = map[string]numRange{
 	"CHAT_MAX_CHARS":            {min: "1", max: "10000000"},
 	"CHAT_MAX_MESSAGES":         {min: "1", max: "10000"},
 	"MAX_TOKENS_LIMIT":          {min: "1", max: "1000000"},
+	"OPENAI_COMPAT_MAX_N":       {min: "1", max: "128"},
 	"MAX_BODY_BYTES":            {min: "1024", max: "67108864"},
 	"SHUTDOWN_DELAY":            {min: "0s", max: "10m"},
 	"SHUTDOWN_TIMEOUT":          {min: "1ms", max: "1h"},

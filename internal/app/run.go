@@ -117,11 +117,13 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		local.RedisURL = ""
 		ops.limiter, _, _ = newLimiter(local, log, ops.metrics) // in the process: cannot fail
 	}
-	svc := completion.New(limits.Charging(ops.metrics.CountModel(gated), ops.limiter), completion.Options{
-		SystemPrompt: cfg.SystemPrompt, Limits: cfg.chatLimits(), LogText: cfg.LogPrompts,
-	})
+	charged := limits.Charging(ops.metrics.CountModel(gated), ops.limiter)
+	svc := completion.New(charged, completion.Options{SystemPrompt: cfg.SystemPrompt, Limits: cfg.chatLimits(), LogText: cfg.LogPrompts})
+	// /v1 is the same use case under OpenAI's rules for turns and choices.
+	v1 := completion.New(charged, completion.Options{SystemPrompt: cfg.SystemPrompt, Limits: cfg.openAILimits(), LogText: cfg.LogPrompts})
 	return httpadapter.NewHandler(log, svc, httpadapter.Options{
 		Version:      version,
+		OpenAI:       v1,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		KeepAlive:    cfg.StreamKeepAlive,
 		Settings:     configInfo(res.Settings),

@@ -18,6 +18,12 @@ func logSecurity(log zerolog.Logger, cfg Config, open []string) {
 		log.Info().Float64("rps", cfg.RateLimitRPS).Int("burst", cfg.RateLimitBurst).Bool("trusted_proxies", len(cfg.TrustedProxies) > 0).
 			Msg("rate limit is on, per API key or else per client IP")
 	}
+	if cfg.OpenAIAllowSystem {
+		// SDKs send system and developer turns, so /v1 takes them; the
+		// operator must know that callers can instruct the model too.
+		log.Warn().Bool("system_prompt_set", cfg.SystemPrompt != "").
+			Msg("/v1 accepts clients' system and developer messages (OPENAI_COMPAT_ALLOW_SYSTEM=true): any caller can add instructions after SYSTEM_PROMPT")
+	}
 	store := "process"
 	if cfg.RedisURL != "" {
 		store = "redis"

@@ -34,7 +34,7 @@ func TestCompleteCountsTheAnswer(t *testing.T) {
 	if got.Usage != (domain.Usage{PromptChars: 5, ResponseChars: 4}) {
 		t.Errorf("usage = %+v, want prompt 5 response 4", got.Usage)
 	}
-	if *got.Tokens.Total != 7 || got.FinishReason != "stop" || got.Model != "gpt-4o" || got.Text != "añb😀" {
+	if *got.Tokens.Total != 7 || got.FinishReason() != "stop" || got.Model != "gpt-4o" || got.Text() != "añb😀" {
 		t.Errorf("completion = %+v", got)
 	}
 }
@@ -42,10 +42,10 @@ func TestCompleteCountsTheAnswer(t *testing.T) {
 func TestStreamTallyCountsEveryPieceOnce(t *testing.T) {
 	tally := domain.NewStreamTally(2)
 	for _, piece := range []string{"Hé", "", "llo 😀"} {
-		tally.Add(piece)
+		tally.Add(domain.Delta{Text: piece})
 	}
 	got := tally.Completion(domain.Answer{Choices: []domain.Choice{{FinishReason: "length"}}, Model: "m"})
-	if got.Usage != (domain.Usage{PromptChars: 2, ResponseChars: 7}) || got.FinishReason != "length" {
+	if got.Usage != (domain.Usage{PromptChars: 2, ResponseChars: 7}) || got.FinishReason() != "length" {
 		t.Errorf("completion = %+v", got)
 	}
 }

@@ -65,7 +65,9 @@ func InvalidField(field, msg string) *Error { return &Error{Kind: KindInvalid, M
 
 // Unsupported reports a parameter or content the service, or the model
 // asked, cannot take; silently dropping it would change the answer.
-func Unsupported(field, msg string) *Error { return &Error{Kind: KindUnsupported, Msg: msg, Field: field} }
+func Unsupported(field, msg string) *Error {
+	return &Error{Kind: KindUnsupported, Msg: msg, Field: field}
+}
 
 // Misconfigured reports settings the operator must supply.
 func Misconfigured(msg string) *Error { return &Error{Kind: KindMisconfigured, Msg: msg} }

@@ -20,7 +20,7 @@ type heard struct {
 
 func (h *heard) hooks() ports.StreamHooks {
 	return ports.StreamHooks{
-		Piece: func(t string) { h.mu.Lock(); h.pieces = append(h.pieces, t); h.mu.Unlock() },
+		Piece: func(d domain.Delta) { h.mu.Lock(); h.pieces = append(h.pieces, d.Text); h.mu.Unlock() },
 		End:   func(a domain.Answer, err error) { h.mu.Lock(); h.ends = append(h.ends, err); h.last = a; h.mu.Unlock() },
 	}
 }
@@ -41,7 +41,7 @@ func TestWatchEndsOnceAtEOFWithTheAnswer(t *testing.T) {
 	}
 	_, _ = st.Recv() // a second EOF must not end it twice
 	_ = st.Close()
-	if len(h.ends) != 1 || h.ends[0] != nil || h.last.FinishReason != "stop" {
+	if len(h.ends) != 1 || h.ends[0] != nil || h.last.FinishReason() != "stop" {
 		t.Errorf("ends = %v, answer %+v; want one nil end with the answer", h.ends, h.last)
 	}
 	if len(h.pieces) != 2 {

@@ -55,12 +55,12 @@ type pieces struct {
 	closed sync.Once
 }
 
-func (p *pieces) Recv() (string, error) {
+func (p *pieces) Recv() (domain.Delta, error) {
 	if p.left == 0 {
-		return "", io.EOF
+		return domain.Delta{}, io.EOF
 	}
 	p.left--
-	return "x", nil
+	return domain.Delta{Text: "x"}, nil
 }
 func (p *pieces) Result() domain.Answer { return domain.Answer{} }
 func (p *pieces) Close() error          { p.closed.Do(p.done); return nil }

@@ -70,7 +70,7 @@ func TestChatSendsTheAzureWireRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Text != "Hello back" || res.FinishReason != "stop" || res.Model != "gpt-4o-2024-08-06" {
+	if res.Text() != "Hello back" || res.FinishReason() != "stop" || res.Model != "gpt-4o-2024-08-06" {
 		t.Errorf("result = %+v", res)
 	}
 	if *res.Tokens.Prompt != 12 || *res.Tokens.Completion != 3 || *res.Tokens.Total != 15 {
@@ -110,7 +110,7 @@ func TestChatNullContentIsEmptyText(t *testing.T) {
 		_, _ = io.WriteString(w, `{"model":"m","choices":[{"message":{"content":null},"finish_reason":"content_filter"}]}`)
 	})
 	res, err := c.Chat(context.Background(), chatReq())
-	if err != nil || res.Text != "" || res.FinishReason != "content_filter" {
+	if err != nil || res.Text() != "" || res.FinishReason() != "content_filter" {
 		t.Errorf("res = %+v, err = %v", res, err)
 	}
 }
@@ -290,14 +290,14 @@ func TestStreamAsksForStreamingWithUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	text, err := st.Recv()
-	if err != nil || text != "Hi" {
-		t.Fatalf("Recv = %q, %v", text, err)
+	d, err := st.Recv()
+	if err != nil || d.Text != "Hi" {
+		t.Fatalf("Recv = %+v, %v", d, err)
 	}
 	if _, err := st.Recv(); err != io.EOF {
 		t.Fatalf("end = %v", err)
 	}
-	if r := st.Result(); r.FinishReason != "stop" || *r.Tokens.Total != 6 || r.UpstreamRequestID != "apim-s" {
+	if r := st.Result(); r.FinishReason() != "stop" || *r.Tokens.Total != 6 || r.UpstreamRequestID != "apim-s" {
 		t.Errorf("result = %+v", r)
 	}
 }

@@ -25,7 +25,18 @@ type Model struct {
 	Delay time.Duration
 }
 
-var _ ports.ChatModel = Model{}
+var (
+	_ ports.ChatModel  = Model{}
+	_ ports.ParamTaker = Model{}
+)
+
+// takes are the parameters the offline model honours, trivially: it
+// answers within any token bound, at any temperature. Anything else,
+// tools or formats above all, it would drop, so it refuses them.
+var takes = map[string]bool{"temperature": true, "max_tokens": true, "max_completion_tokens": true}
+
+// Takes is true for the parameters the offline model honours.
+func (Model) Takes(param string) bool { return takes[param] }
 
 // Chat never fails on its own: the offline model has no upstream to lose.
 func (Model) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {

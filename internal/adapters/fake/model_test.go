@@ -3,6 +3,7 @@ package fake_test
 import (
 	"context"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,14 +25,14 @@ func TestModelSaysItIsOfflineAndEchoesLastUserMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := fake.Model{}.Chat(context.Background(), req)
-	if a != b {
+	if !reflect.DeepEqual(a, b) {
 		t.Error("fake model must be deterministic")
 	}
-	if a.Model != "offline-fake" || a.FinishReason != "stop" {
+	if a.Model != "offline-fake" || a.FinishReason() != "stop" {
 		t.Errorf("result = %+v", a)
 	}
-	if !strings.Contains(a.Text, "offline") || !strings.HasSuffix(a.Text, "You said: second") {
-		t.Errorf("text = %q", a.Text)
+	if !strings.Contains(a.Text(), "offline") || !strings.HasSuffix(a.Text(), "You said: second") {
+		t.Errorf("text = %q", a.Text())
 	}
 	if a.Tokens.Total != nil {
 		t.Error("fake model must not invent token counts")
@@ -64,15 +65,15 @@ func TestStreamJoinsToTheChatText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pieces = append(pieces, p)
+		pieces = append(pieces, p.Text)
 	}
-	if strings.Join(pieces, "") != whole.Text {
-		t.Errorf("joined = %q, want %q", strings.Join(pieces, ""), whole.Text)
+	if strings.Join(pieces, "") != whole.Text() {
+		t.Errorf("joined = %q, want %q", strings.Join(pieces, ""), whole.Text())
 	}
 	if len(pieces) < 10 {
 		t.Errorf("want word-by-word pieces, got %d: %q", len(pieces), pieces)
 	}
-	if r := st.Result(); r.Model != "offline-fake" || r.FinishReason != "stop" {
+	if r := st.Result(); r.Model != "offline-fake" || r.FinishReason() != "stop" {
 		t.Errorf("result = %+v", r)
 	}
 }

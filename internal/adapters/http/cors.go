@@ -52,7 +52,7 @@ func corsPolicy(origins []string) gin.HandlerFunc {
 			c.AbortWithStatus(http.StatusNoContent)
 			return
 		}
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Upstream-Request-ID, Retry-After, "+limitHeaders)
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Upstream-Request-ID, Retry-After, X-Should-Retry, "+limitHeaders)
 		c.Next()
 	}
 }

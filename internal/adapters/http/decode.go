@@ -122,7 +122,7 @@ func decodeError(body []byte, err error) error {
 	case errors.As(err, &syn) && syn.ByteOffset > 0 && jsontext.Value(body[:syn.ByteOffset]).IsValid():
 		return badRequest("request body has data after the JSON object") // a whole value ends where the error begins
 	case errors.As(err, &sem) && errors.Is(sem.Err, json.ErrUnknownName):
-		return unsupported(fieldOf(sem.JSONPointer), nil)
+		return unsupported(fieldOf(sem.JSONPointer), nil) // the table's refused rows decode, so this one is not listed
 	case errors.As(err, &sem) && sem.JSONPointer != "" && sem.GoType != nil:
 		field := fieldOf(sem.JSONPointer)
 		return failField(kindInvalidType, field, fmt.Sprintf("'%s' must be %s", field, jsonType(sem.GoType)))

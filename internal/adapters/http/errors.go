@@ -20,7 +20,6 @@ const (
 	kindBadRequest         domain.Kind = "invalid_request"
 	kindInvalidType        domain.Kind = "invalid_type"
 	kindMissingParam       domain.Kind = "missing_required_parameter"
-	kindUnsupportedParam   domain.Kind = "unsupported_parameter"
 	kindConflictingFraming domain.Kind = "conflicting_framing"
 	kindMissingKey         domain.Kind = "missing_api_key"
 	kindInvalidKey         domain.Kind = "invalid_api_key"
@@ -53,6 +52,7 @@ var errorTable = map[domain.Kind]rendering{
 	domain.KindInvalid:         {http.StatusBadRequest, "invalid_value", ""},
 	domain.KindContentFiltered: {http.StatusBadRequest, "content_filter", ""},
 	domain.KindUnknownModel:    {http.StatusNotFound, "model_not_found", ""},
+	domain.KindUnsupported:     {http.StatusBadRequest, "unsupported_parameter", ""},
 	domain.KindThrottled:       {http.StatusTooManyRequests, "rate_limit_exceeded", ""},
 	domain.KindMisconfigured:   {http.StatusInternalServerError, "misconfigured", ""},
 	domain.KindUpstream:        {http.StatusBadGateway, "upstream_error", ""},
@@ -63,7 +63,6 @@ var errorTable = map[domain.Kind]rendering{
 	kindBadRequest:         {http.StatusBadRequest, "invalid_request", ""},
 	kindInvalidType:        {http.StatusBadRequest, "invalid_type", ""},
 	kindMissingParam:       {http.StatusBadRequest, "missing_required_parameter", ""},
-	kindUnsupportedParam:   {http.StatusBadRequest, "unsupported_parameter", ""},
 	kindConflictingFraming: {http.StatusBadRequest, "conflicting_framing", "The request has both Content-Length and Transfer-Encoding; send only one of them"},
 	kindMissingKey:         {http.StatusUnauthorized, "missing_api_key", "An API key is required: send Authorization: Bearer <key> or X-API-Key"},
 	kindInvalidKey:         {http.StatusUnauthorized, "invalid_api_key", "The API key is not valid"},
@@ -87,6 +86,26 @@ var errorTable = map[domain.Kind]rendering{
 const statusClientClosed = 499
 
 const headerUpstreamRequestID = "X-Upstream-Request-ID"
+
+// headerShouldRetry is the OpenAI SDKs' own override of their retry
+// rules, which would otherwise retry every 5xx and 429 on top of ours.
+const headerShouldRetry = "X-Should-Retry"
+
+// shouldRetry tells an OpenAI SDK whether retrying can help: not after
+// a 5xx the service already retried (502, 504) or can never serve (500,
+// misconfigured), nor a spent quota; yes, after Retry-After, for the
+// other 429s and every 503. Other statuses keep the SDKs' own rules.
+func shouldRetry(f failure) string {
+	switch {
+	case f.code == "insufficient_quota":
+		return "false"
+	case f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable:
+		return "true"
+	case f.status >= http.StatusInternalServerError:
+		return "false"
+	}
+	return ""
+}
 
 // fail builds one of the adapter's own failures; an empty msg takes the
 // table's.
@@ -151,6 +170,9 @@ func writeError(c *gin.Context, err error) {
 		c.Header(headerUpstreamRequestID, f.UpstreamRequestID)
 	}
 	if shapeOf(c) == openAIShape {
+		if retry := shouldRetry(f); retry != "" {
+			c.Header(headerShouldRetry, retry)
+		}
 		c.AbortWithStatusJSON(f.status, openAIErrorOf(f))
 		return
 	}

@@ -37,7 +37,7 @@ func TestErrorTable(t *testing.T) {
 		{"body not JSON", badRequest("request body is not valid JSON"), 400, "invalid_request", "not valid JSON", "", "", "", ""},
 		{"wrong type", failField(kindInvalidType, "prompt", "'prompt' must be a string"), 400, "invalid_type", "must be a string", "prompt", "", "", ""},
 		{"missing model", failField(kindMissingParam, "model", "'model' is required"), 400, "missing_required_parameter", "is required", "model", "", "", ""},
-		{"unsupported", unsupported("tools"), 400, "unsupported_parameter", "'tools' is not supported", "tools", "", "", ""},
+		{"unsupported", unsupported("tools", nil), 400, "unsupported_parameter", "'tools' is not supported", "tools", "", "", ""},
 		{"framing", errConflictingFraming, 400, "conflicting_framing", "Content-Length and Transfer-Encoding", "", "", "", ""},
 		{"no key", errKeyMissing, 401, "missing_api_key", "An API key is required", "", "", "", ""},
 		{"wrong key", errKeyInvalid, 401, "invalid_api_key", "not valid", "", "", "", ""},

@@ -19,6 +19,7 @@ type Options struct {
 	MaxBodyBytes int64           // larger JSON bodies get 413
 	Settings     []Setting       // what GET /api/config/info reports
 	Models       func() []string // what the OpenAI-compatible surface accepts as "model", now
+	OpenAI       ports.Completer // the use case under /v1's rules; nil: the one NewHandler takes
 	OpenAPIYAML  []byte          // the contract, served at /api/openapi.yaml
 	OpenAPIJSON  []byte          // the same document as JSON, converted once at start-up
 	Security     Security        // inbound keys, rate limit, CORS, trusted proxies
@@ -74,6 +75,9 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *Handler 
 	}
 	if opts.Models == nil {
 		opts.Models = func() []string { return nil }
+	}
+	if opts.OpenAI == nil {
+		opts.OpenAI = svc
 	}
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}

@@ -55,7 +55,7 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 		guarded.GET("/api/usage", handleUsage(l))
 		guarded.GET("/api/usage/callers", handleUsageCallers(l, &keyring{digests: opts.Security.AdminKeyDigests}))
 	}
-	v1Models.POST("/chat/completions", handleV1Chat(svc, opts))
+	v1Models.POST("/chat/completions", handleV1Chat(opts.OpenAI, opts))
 	v1.GET("/models", handleV1Models(opts.Models))
 	v1.GET("/models/:model", handleV1Model(opts.Models))
 

@@ -40,14 +40,14 @@ func newScriptStream() *scriptStream {
 }
 
 // Recv honours the port's promise: it returns once the context is done.
-func (s *scriptStream) Recv() (string, error) {
+func (s *scriptStream) Recv() (domain.Delta, error) {
 	select {
 	case p := <-s.pieces:
-		return p.text, p.err
+		return domain.Delta{Text: p.text}, p.err
 	case <-s.closed:
-		return "", domain.Canceled(context.Canceled)
+		return domain.Delta{}, domain.Canceled(context.Canceled)
 	case <-s.ctx.Done():
-		return "", domain.Canceled(s.ctx.Err())
+		return domain.Delta{}, domain.Canceled(s.ctx.Err())
 	}
 }
 

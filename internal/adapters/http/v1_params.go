@@ -1,10 +1,11 @@
 package http
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 // disposition is what the service does with one request parameter.
@@ -30,7 +31,7 @@ type param struct {
 var letThrough = map[string]string{"store": "false"}
 
 // v1ChatParams is /v1/chat/completions' table. A member it does not
-// list is refused like a refused row.
+// list is refused like a refused row, by the decoder.
 var v1ChatParams = []param{
 	{"model", translated, "picks the model or pool; Azure deployments are named in the URL instead"},
 	{"messages", forwarded, "system, developer, user, assistant and tool turns; parts stay parts; a dated Azure API version gets developer as system"},
@@ -38,8 +39,8 @@ var v1ChatParams = []param{
 	{"stream_options", translated, "include_usage adds the final usage chunk, and \"usage\": null on the chunks before it"},
 	{"temperature", forwarded, "0 to 2"},
 	{"top_p", forwarded, "0 to 1"},
-	{"max_tokens", forwarded, "1 to CHAT_MAX_TOKENS_LIMIT, sent as max_tokens"},
-	{"max_completion_tokens", forwarded, "1 to CHAT_MAX_TOKENS_LIMIT, sent as max_completion_tokens"},
+	{"max_tokens", forwarded, "1 to MAX_TOKENS_LIMIT, sent as max_tokens"},
+	{"max_completion_tokens", forwarded, "1 to MAX_TOKENS_LIMIT, sent as max_completion_tokens"},
 	{"n", forwarded, "1 to OPENAI_COMPAT_MAX_N"},
 	{"stop", forwarded, "a string or up to 4"},
 	{"seed", forwarded, ""},
@@ -65,34 +66,22 @@ var v1ChatParams = []param{
 	{"web_search_options", refused, "no backend searches the web"},
 }
 
-// refuseUnknown refuses the first member the struct did not name:
-// listed as refused, or not listed at all. Members set to null are let
-// through, as OpenAI's SDKs send null for "not given".
-func refuseUnknown(unknown jsontext.Value, table []param) error {
-	if len(unknown) == 0 {
-		return nil
-	}
-	dec := jsontext.NewDecoder(bytes.NewReader(unknown))
-	if _, err := dec.ReadToken(); err != nil { // {
-		return nil
-	}
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
-		if err != nil {
-			return nil
-		}
-		val, err := dec.ReadValue()
-		if err != nil {
-			return nil
-		}
-		if string(val) == "null" || letThrough[name.String()] == string(val) {
+// refuseListed refuses the first refused row the client set: null is
+// "not given", as SDKs send it, and letThrough values pass. Members the
+// table does not list never get this far: the decoder refuses them.
+func refuseListed(set map[string]jsontext.Value, table []param) error {
+	for _, p := range table {
+		v, ok := set[p.name]
+		if p.does != refused || !ok || len(v) == 0 || string(v) == "null" || letThrough[p.name] == string(v) {
 			continue
 		}
-		return unsupported(name.String(), table)
+		return unsupported(p.name, table)
 	}
 	return nil
 }
 
+// unsupported refuses a member by name, with the table's reason when
+// it has one.
 func unsupported(name string, table []param) error {
 	field := name
 	if len(field) > 64 {
@@ -104,5 +93,5 @@ func unsupported(name string, table []param) error {
 			msg += ": " + p.why
 		}
 	}
-	return failField(kindUnsupportedParam, field, msg)
+	return domain.Unsupported(field, msg)
 }

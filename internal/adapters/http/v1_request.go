@@ -12,9 +12,10 @@ import (
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
 
-// v1ChatRequest is OpenAI's chat-completions request. Every member it
-// does not name lands in Unknown and is refused by name (see
-// v1ChatParams); nested objects refuse unknown members as they decode.
+// v1ChatRequest is OpenAI's chat-completions request. The decoder
+// refuses, by name, every member it does not name, at every level; the
+// refused rows of v1ChatParams decode into v1Refused to be refused with
+// their reason, or let through when null.
 type v1ChatRequest struct {
 	Model         string           `json:"model"`
 	Messages      []v1Message      `json:"messages"`
@@ -42,12 +43,33 @@ type v1ChatRequest struct {
 	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
 	ResponseFormat    *v1ResponseFormat `json:"response_format"`
 
-	Unknown jsontext.Value `json:",unknown"`
+	v1Refused `json:",inline"`
 }
 
-// rejectsUnknown makes decodeJSON refuse unknown members below the top
-// level, where no Unknown field collects them.
+// v1Refused holds the refused rows of v1ChatParams. It is a named
+// embedded type: the decoder inlines no anonymous struct.
+type v1Refused struct {
+	Modalities       jsontext.Value `json:"modalities"`
+	Audio            jsontext.Value `json:"audio"`
+	Functions        jsontext.Value `json:"functions"`
+	FunctionCall     jsontext.Value `json:"function_call"`
+	Store            jsontext.Value `json:"store"`
+	Metadata         jsontext.Value `json:"metadata"`
+	ServiceTier      jsontext.Value `json:"service_tier"`
+	WebSearchOptions jsontext.Value `json:"web_search_options"`
+}
+
+// rejectsUnknown makes decodeJSON refuse members the request does not name.
 func (*v1ChatRequest) rejectsUnknown() {}
+
+// refused is what the client set of the refused rows, by name.
+func (r *v1ChatRequest) refused() map[string]jsontext.Value {
+	f := &r.v1Refused
+	return map[string]jsontext.Value{
+		"modalities": f.Modalities, "audio": f.Audio, "functions": f.Functions, "function_call": f.FunctionCall,
+		"store": f.Store, "metadata": f.Metadata, "service_tier": f.ServiceTier, "web_search_options": f.WebSearchOptions,
+	}
+}
 
 type v1StreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
@@ -182,7 +204,7 @@ type v1Prediction struct {
 // input checks what only this surface has (the model, the wire shapes)
 // and hands the rest to the same domain validation as /api/chat.
 func (r *v1ChatRequest) input(served func(string) bool) (ports.Conversation, error) {
-	if err := refuseUnknown(r.Unknown, v1ChatParams); err != nil {
+	if err := refuseListed(r.refused(), v1ChatParams); err != nil {
 		return ports.Conversation{}, err
 	}
 	if r.Model == "" {

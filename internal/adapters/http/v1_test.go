@@ -58,14 +58,41 @@ func assertOpenAIError(t *testing.T, rec *httptest.ResponseRecorder, status int,
 
 func TestV1ChatMapsRequestAndResponse(t *testing.T) {
 	h, svc := newV1Engine(t)
-	temp := 0.5
+	temp, topP, pres, freq, seed, yes := 0.5, 0.9, 0.1, -0.2, int64(7), true
 	svc.EXPECT().Chat(gomock.Any(), ports.Conversation{
-		Model:    "gpt-4o", // selects the pool
-		Messages: []domain.Message{{Role: "user", Content: "Hi there"}, {Role: "assistant", Content: "Yo"}, {Role: "user", Content: "again"}},
-		Sampling: domain.Sampling{Temperature: &temp, MaxTokens: intp(30)},
-	}).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "Hello!", FinishReason: "stop"}}, Model: "gpt-4o-2024-08-06", Tokens: domain.TokenUsage{Prompt: intp(7), Completion: intp(2), Total: intp(9)}}, Usage: domain.Usage{}}, nil)
-	rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","temperature":0.5,"max_tokens":99,"max_completion_tokens":30,"n":1,"stream":false,"user":"u1",
-		"messages":[{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]},{"role":"assistant","content":"Yo"},{"role":"user","content":"again"}]}`)
+		Model: "gpt-4o", // selects the pool
+		Messages: []domain.Message{
+			{Role: "developer", Content: "terse"},
+			{Role: "user", Parts: []domain.Part{{Type: "text", Text: "Hi "}, {Type: "image_url", ImageURL: "https://x/y.png", Detail: "low"}}, Name: "ann"},
+			{Role: "assistant", ToolCalls: []domain.ToolCall{{ID: "call_1", Name: "get", Arguments: `{"a":1}`}}},
+			{Role: "tool", Content: "42", ToolCallID: "call_1"},
+		},
+		Sampling: domain.Sampling{
+			Temperature: &temp, TopP: &topP, MaxTokens: intp(99), MaxCompletionTokens: intp(30), N: intp(2), Stop: []string{"END"},
+			Seed: &seed, PresencePenalty: &pres, FrequencyPenalty: &freq, LogitBias: map[string]float64{"50256": -100},
+			Logprobs: &yes, TopLogprobs: intp(2), User: "u1", ReasoningEffort: "low",
+			Prediction: domain.JSON(`{"type":"content","content":"draft"}`),
+		},
+		Tools: domain.Tools{
+			Defs:     []domain.Tool{{Name: "get", Description: "fetch", Parameters: domain.JSON(`{"type":"object"}`), Strict: &yes}},
+			Choice:   domain.ToolChoice{Mode: domain.ToolFunction, Name: "get"},
+			Parallel: &yes,
+		},
+		Format: &domain.Format{Type: "json_schema", Name: "out", Schema: domain.JSON(`{"type":"object"}`), Strict: &yes},
+	}).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{
+		{Text: "Hello!", FinishReason: "stop", Logprobs: domain.JSON(`{"content":[]}`)},
+		{ToolCalls: []domain.ToolCall{{ID: "call_2", Name: "get", Arguments: "{}"}}, FinishReason: "tool_calls"},
+		{Refusal: "no", FinishReason: "stop"},
+	}, Model: "gpt-4o-2024-08-06", Tokens: domain.TokenUsage{Prompt: intp(7), Completion: intp(2), Total: intp(9), Cached: intp(3), Reasoning: intp(1)}}}, nil)
+	rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","temperature":0.5,"top_p":0.9,"max_tokens":99,"max_completion_tokens":30,"n":2,
+		"stop":"END","seed":7,"presence_penalty":0.1,"frequency_penalty":-0.2,"logit_bias":{"50256":-100},"logprobs":true,"top_logprobs":2,"user":"u1",
+		"reasoning_effort":"low","prediction":{"type":"content","content":"draft"},"stream":false,"store":false,"modalities":null,
+		"tools":[{"type":"function","function":{"name":"get","description":"fetch","parameters":{"type":"object"},"strict":true}}],
+		"tool_choice":{"type":"function","function":{"name":"get"}},"parallel_tool_calls":true,
+		"response_format":{"type":"json_schema","json_schema":{"name":"out","schema":{"type":"object"},"strict":true}},
+		"messages":[{"role":"developer","content":"terse"},{"role":"user","name":"ann","content":[{"type":"text","text":"Hi "},{"type":"image_url","image_url":{"url":"https://x/y.png","detail":"low"}}]},
+			{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get","arguments":"{\"a\":1}"}}]},
+			{"role":"tool","tool_call_id":"call_1","content":"42"}]}`)
 	if rec.Code != 200 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
@@ -77,13 +104,15 @@ func TestV1ChatMapsRequestAndResponse(t *testing.T) {
 	if created, _ := got["created"].(float64); created < 1e9 {
 		t.Errorf("created = %v", got["created"])
 	}
-	choice := got["choices"].([]any)[0].(map[string]any)
-	msg := choice["message"].(map[string]any)
-	if msg["role"] != "assistant" || msg["content"] != "Hello!" || choice["finish_reason"] != "stop" || choice["index"] != 0.0 {
-		t.Errorf("choice = %v", choice)
+	want := `[{"finish_reason":"stop","index":0,"logprobs":{"content":[]},"message":{"content":"Hello!","refusal":null,"role":"assistant"}},` +
+		`{"finish_reason":"tool_calls","index":1,"logprobs":null,"message":{"content":null,"refusal":null,"role":"assistant","tool_calls":[{"function":{"arguments":"{}","name":"get"},"id":"call_2","type":"function"}]}},` +
+		`{"finish_reason":"stop","index":2,"logprobs":null,"message":{"content":null,"refusal":"no","role":"assistant"}}]`
+	if choices, _ := json.Marshal(got["choices"]); string(choices) != want {
+		t.Errorf("choices =\n%s\nwant\n%s", choices, want)
 	}
-	if u := got["usage"].(map[string]any); u["prompt_tokens"] != 7.0 || u["completion_tokens"] != 2.0 || u["total_tokens"] != 9.0 {
-		t.Errorf("usage = %v", u)
+	wantUsage := `{"completion_tokens":2,"completion_tokens_details":{"reasoning_tokens":1},"prompt_tokens":7,"prompt_tokens_details":{"cached_tokens":3},"total_tokens":9}`
+	if u, _ := json.Marshal(got["usage"]); string(u) != wantUsage {
+		t.Errorf("usage = %s, want %s", u, wantUsage)
 	}
 }
 
@@ -97,19 +126,24 @@ func TestV1ChatOmitsUnknownUsage(t *testing.T) {
 }
 
 func TestV1RefusesParametersItCannotHonour(t *testing.T) {
-	for _, p := range []struct{ field, json string }{
-		{"n", `"n":2`}, {"tools", `"tools":[{"type":"function","function":{"name":"f"}}]`}, {"functions", `"functions":[{"name":"f"}]`},
-		{"response_format", `"response_format":{"type":"json_object"}`}, {"logprobs", `"logprobs":true`}, {"stop", `"stop":["\n"]`},
-		{"top_p", `"top_p":0.1`}, {"seed", `"seed":7`},
+	for _, p := range []struct{ field, json, says string }{
+		{"modalities", `"modalities":["text","audio"]`, "no backend relays audio"},
+		{"audio", `"audio":{"voice":"alloy","format":"mp3"}`, "no backend relays audio"},
+		{"functions", `"functions":[{"name":"f"}]`, "send tools"},
+		{"store", `"store":true`, "stores no completions"},
+		{"frobnicate", `"frobnicate":1`, "'frobnicate' is not supported by this service"},
+		{"messages[0].audio", `"messages":[{"role":"user","content":"x","audio":{"id":"a"}}]`, "'messages[0].audio' is not supported"},
+		{"tools[0].type", `"tools":[{"type":"web_search"}]`, "function tools only"},
 	} {
 		h, _ := newV1Engine(t) // no EXPECT: never reaches the use case
-		rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],`+p.json+`}`)
-		assertOpenAIError(t, rec, 400, "unsupported_parameter", p.field)
-	}
-	h, svc := newV1Engine(t) // null and false mean "not set", as the SDKs send them
-	svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{Answer: domain.Answer{Choices: []domain.Choice{{Text: "ok"}}}}, nil)
-	if rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"tools":null,"logprobs":false}`); rec.Code != 200 {
-		t.Errorf("null/false parameters: %d %s", rec.Code, rec.Body)
+		body := `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],` + p.json + `}`
+		if strings.HasPrefix(p.json, `"messages"`) {
+			body = `{"model":"gpt-4o",` + p.json + `}`
+		}
+		rec := do(h, "POST", "/v1/chat/completions", "application/json", body)
+		if e := assertOpenAIError(t, rec, 400, "unsupported_parameter", p.field); !strings.Contains(e["message"].(string), p.says) {
+			t.Errorf("%s: message %q, want it to say %q", p.field, e["message"], p.says)
+		}
 	}
 }
 
@@ -219,5 +253,32 @@ func TestV1StreamErrorIsAnOpenAIErrorEvent(t *testing.T) {
 	if !strings.Contains(string(all), `data: {"error":{"message":"Azure OpenAI ended the stream before it was complete","type":"server_error","code":"upstream_error","param":null}}`) ||
 		strings.Contains(string(all), "[DONE]") {
 		t.Errorf("stream = %s", all)
+	}
+}
+
+func TestV1TellsSDKsWhetherToRetry(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		err    error
+		status int
+		retry  string
+	}{
+		{"upstream failed after our retries", domain.Upstream("boom", nil), 502, "false"},
+		{"upstream timed out", domain.Timeout("slow", nil), 504, "false"},
+		{"misconfigured", domain.Misconfigured("no key"), 500, "false"},
+		{"throttled upstream", domain.Throttled("busy", 2*time.Second, nil), 429, "true"},
+		{"at capacity", domain.Unavailable("full", time.Second), 503, "true"},
+		{"quota spent", &domain.Error{Kind: "insufficient_quota", Msg: "spent"}, 429, "false"},
+		{"bad input: the SDK's own rules", domain.InvalidField("messages", "bad"), 400, ""},
+	} {
+		h, svc := newV1Engine(t)
+		svc.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Completion{}, tt.err)
+		rec := do(h, "POST", "/v1/chat/completions", "application/json", `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}`)
+		if rec.Code != tt.status || rec.Header().Get("X-Should-Retry") != tt.retry {
+			t.Errorf("%s: %d x-should-retry %q, want %d %q", tt.name, rec.Code, rec.Header().Get("X-Should-Retry"), tt.status, tt.retry)
+		}
+		if tt.retry == "true" && rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: retry without Retry-After", tt.name)
+		}
 	}
 }

@@ -65,8 +65,8 @@ func FuzzChatResponse(f *testing.F) {
 		if code >= 300 {
 			t.Fatalf("status %d accepted as an answer: %+v", code, res)
 		}
-		if len(res.Text) > len(body) {
-			t.Fatalf("text of %d bytes from a body of %d", len(res.Text), len(body))
+		if len(res.Text()) > len(body) {
+			t.Fatalf("text of %d bytes from a body of %d", len(res.Text()), len(body))
 		}
 	})
 }
@@ -129,7 +129,7 @@ func FuzzChatStream(f *testing.F) {
 				assertPortError(t, err)
 				break
 			}
-			if text += len(piece); text > len(body) || i > len(body) {
+			if text += len(piece.Text); text > len(body) || i > len(body) {
 				t.Fatalf("%d bytes of text in %d pieces from a %d-byte body", text, i, len(body))
 			}
 		}

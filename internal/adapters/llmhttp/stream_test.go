@@ -72,7 +72,7 @@ func drainStream(st *llmhttp.ChatStream) ([]string, error) {
 		if err != nil {
 			return out, err
 		}
-		out = append(out, text)
+		out = append(out, text.Text)
 	}
 }
 
@@ -92,7 +92,7 @@ func TestStreamParsesAzureChunks(t *testing.T) {
 		t.Errorf("pieces = %q", got)
 	}
 	r := st.Result()
-	if r.FinishReason != "stop" || r.Model != "gpt-4o-2024-08-06" || r.UpstreamRequestID != "stream-req-1" {
+	if r.FinishReason() != "stop" || r.Model != "gpt-4o-2024-08-06" || r.UpstreamRequestID != "stream-req-1" {
 		t.Errorf("result = %+v", r)
 	}
 	if r.Tokens.Prompt == nil || *r.Tokens.Prompt != 10 || *r.Tokens.Completion != 3 || *r.Tokens.Total != 13 {

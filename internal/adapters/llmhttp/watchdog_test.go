@@ -95,7 +95,7 @@ func TestStreamIdleTimeoutIgnoresTheConsumersPauses(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Recv after %q: %v, want no timeout: the upstream was never silent", got, err)
 		}
-		got = append(got, text)
+		got = append(got, text.Text)
 		if n := timers.expire(); n != 0 { // the consumer pauses past the idle bound
 			t.Errorf("%d stream timers running while the consumer was away", n)
 		}
@@ -161,11 +161,11 @@ func TestStreamOpensAtTheAnswerAndBudgetsTheFirstChoice(t *testing.T) {
 	}
 	pieces := make(chan string, 1)
 	go func() {
-		text, err := st.Recv()
+		d, err := st.Recv()
 		if err != nil {
-			text = err.Error()
+			d.Text = err.Error()
 		}
-		pieces <- text
+		pieces <- d.Text
 	}()
 	if d := timers.nextArmed(t); d != time.Hour {
 		t.Fatalf("first read armed with %v, want all of First", d)

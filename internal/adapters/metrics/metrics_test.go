@@ -146,16 +146,16 @@ type pieces struct {
 	cut    bool // end with an error instead of io.EOF
 }
 
-func (p *pieces) Recv() (string, error) {
+func (p *pieces) Recv() (domain.Delta, error) {
 	if len(p.text) == 0 {
 		if p.cut {
-			return "", domain.Upstream("cut", nil)
+			return domain.Delta{}, domain.Upstream("cut", nil)
 		}
-		return "", io.EOF
+		return domain.Delta{}, io.EOF
 	}
 	t := p.text[0]
 	p.text = p.text[1:]
-	return t, nil
+	return domain.Delta{Text: t}, nil
 }
 func (p *pieces) Result() domain.Answer { return p.result }
 func (p *pieces) Close() error          { return nil }

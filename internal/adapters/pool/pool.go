@@ -8,6 +8,7 @@ package pool
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -205,9 +206,31 @@ func (p *Pool) group(name string) (*group, error) {
 	return g, nil
 }
 
+// groupFor is the conversation's group, once every backend in it can
+// take every parameter the conversation sets: failover must never land
+// on one that would drop a parameter, so one that cannot refuses it.
+func (p *Pool) groupFor(conv ports.Conversation) (*group, error) {
+	g, err := p.group(conv.Model)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range g.members {
+		taker, ok := m.Model.(ports.ParamTaker)
+		if !ok {
+			continue
+		}
+		for _, param := range conv.Params() {
+			if !taker.Takes(param) {
+				return nil, domain.Unsupported(param, fmt.Sprintf("'%s' is not supported by model '%s': its backend %s cannot take it", param, g.name, m.Name))
+			}
+		}
+	}
+	return g, nil
+}
+
 // Chat asks the model's backends in turn; see ports.ChatModel.
 func (p *Pool) Chat(ctx context.Context, conv ports.Conversation) (domain.Answer, error) {
-	g, err := p.group(conv.Model)
+	g, err := p.groupFor(conv)
 	if err != nil {
 		return domain.Answer{}, err
 	}
@@ -230,7 +253,7 @@ func (p *Pool) Chat(ctx context.Context, conv ports.Conversation) (domain.Answer
 // Stream opens the model's stream on the first backend that answers,
 // and may move to another until the first piece of text has arrived.
 func (p *Pool) Stream(ctx context.Context, conv ports.Conversation) (ports.ChatStream, error) {
-	g, err := p.group(conv.Model)
+	g, err := p.groupFor(conv)
 	if err != nil {
 		return nil, err
 	}

@@ -107,16 +107,16 @@ func TestThrottledBackendFailsOverAtOnceAndCoolsForItsHint(t *testing.T) {
 	p := newPool(c, one("gpt", b("east", 1, east), b("west", 2, west)))
 
 	ans, err := p.Chat(context.Background(), conv)
-	if err != nil || ans.Text != "from west" || len(c.waits) != 0 {
-		t.Fatalf("answer %q, %v, waits %v; want west at once", ans.Text, err, c.waits)
+	if err != nil || ans.Text() != "from west" || len(c.waits) != 0 {
+		t.Fatalf("answer %q, %v, waits %v; want west at once", ans.Text(), err, c.waits)
 	}
 	c.advance(9 * time.Second)
-	if ans, _ := p.Chat(context.Background(), conv); ans.Text != "from west" || east.count() != 1 {
+	if ans, _ := p.Chat(context.Background(), conv); ans.Text() != "from west" || east.count() != 1 {
 		t.Fatalf("during its cooldown east was called %d times", east.count())
 	}
 	c.advance(time.Second)
-	if ans, _ := p.Chat(context.Background(), conv); ans.Text != "from east" {
-		t.Fatalf("after its cooldown: %q, want east back", ans.Text)
+	if ans, _ := p.Chat(context.Background(), conv); ans.Text() != "from east" {
+		t.Fatalf("after its cooldown: %q, want east back", ans.Text())
 	}
 }
 
@@ -156,8 +156,8 @@ func TestPoolOfOneWaitsOutAShortRetryAfter(t *testing.T) {
 	c := newClock()
 	only := &backend{name: "only", script: []error{throttled(2 * time.Second), nil}}
 	ans, err := newPool(c, one("gpt", b("only", 1, only))).Chat(context.Background(), conv)
-	if err != nil || ans.Text != "from only" || len(c.waits) != 1 || c.waits[0] != 2*time.Second {
-		t.Fatalf("answer %q %v, waits %v; want one 2s wait then success", ans.Text, err, c.waits)
+	if err != nil || ans.Text() != "from only" || len(c.waits) != 1 || c.waits[0] != 2*time.Second {
+		t.Fatalf("answer %q %v, waits %v; want one 2s wait then success", ans.Text(), err, c.waits)
 	}
 }
 
@@ -165,8 +165,8 @@ func TestPoolOfOneBacksOffAfterAServerError(t *testing.T) {
 	c := newClock()
 	only := &backend{name: "only", script: []error{failed(), failed(), nil}}
 	ans, err := newPool(c, one("gpt", b("only", 1, only))).Chat(context.Background(), conv)
-	if err != nil || ans.Text != "from only" || len(c.waits) != 2 || c.waits[0] != 250*time.Millisecond || c.waits[1] != 500*time.Millisecond {
-		t.Fatalf("answer %q %v, waits %v; want backoffs of 250ms and 500ms (rand 0: half of 0.5s, 1s)", ans.Text, err, c.waits)
+	if err != nil || ans.Text() != "from only" || len(c.waits) != 2 || c.waits[0] != 250*time.Millisecond || c.waits[1] != 500*time.Millisecond {
+		t.Fatalf("answer %q %v, waits %v; want backoffs of 250ms and 500ms (rand 0: half of 0.5s, 1s)", ans.Text(), err, c.waits)
 	}
 }
 
@@ -212,8 +212,8 @@ func TestEjectionDoublesAndAdmitsOneProbe(t *testing.T) {
 	flaky.script = []error{nil}
 	flaky.calls = 0
 	flaky.mu.Unlock()
-	if ans, _ := p.Chat(context.Background(), conv); ans.Text != "from flaky" || p.Snapshot()[0].Backends[0].State != pool.StateHealthy {
-		t.Fatalf("a good probe must restore it: %q %+v", ans.Text, p.Snapshot()[0].Backends[0])
+	if ans, _ := p.Chat(context.Background(), conv); ans.Text() != "from flaky" || p.Snapshot()[0].Backends[0].State != pool.StateHealthy {
+		t.Fatalf("a good probe must restore it: %q %+v", ans.Text(), p.Snapshot()[0].Backends[0])
 	}
 }
 
@@ -233,8 +233,8 @@ func TestHalfOpenAdmitsExactlyOneProbeAtATime(t *testing.T) {
 	done := make(chan error)
 	go func() { _, err := p.Chat(context.Background(), conv); done <- err }()
 	<-probe.entered // the probe is in flight
-	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text != "from steady" {
-		t.Fatalf("while probing, others must go elsewhere: %q %v", ans.Text, err)
+	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text() != "from steady" {
+		t.Fatalf("while probing, others must go elsewhere: %q %v", ans.Text(), err)
 	}
 	close(release)
 	if err := <-done; err != nil {
@@ -280,8 +280,8 @@ func TestBrokenBackendIsSkippedUntilItsProbe(t *testing.T) {
 	bad := &backend{name: "bad", script: []error{broken(), nil}}
 	good := &backend{name: "good", script: []error{nil}}
 	p := newPool(c, one("gpt", b("bad", 1, bad), b("good", 2, good)))
-	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text != "from good" {
-		t.Fatalf("%q %v", ans.Text, err)
+	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text() != "from good" {
+		t.Fatalf("%q %v", ans.Text(), err)
 	}
 	c.advance(4 * time.Minute)
 	_, _ = p.Chat(context.Background(), conv)
@@ -289,8 +289,8 @@ func TestBrokenBackendIsSkippedUntilItsProbe(t *testing.T) {
 		t.Fatalf("broken backend called %d times before BACKEND_EJECT_MAX", bad.count())
 	}
 	c.advance(time.Minute)
-	if ans, _ := p.Chat(context.Background(), conv); ans.Text != "from bad" {
-		t.Fatalf("after BACKEND_EJECT_MAX one probe goes to it: %q", ans.Text)
+	if ans, _ := p.Chat(context.Background(), conv); ans.Text() != "from bad" {
+		t.Fatalf("after BACKEND_EJECT_MAX one probe goes to it: %q", ans.Text())
 	}
 }
 
@@ -356,15 +356,15 @@ func TestStreamFailsOverBeforeItsFirstPieceOnly(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Recv: %v", err)
 		}
-		got += text
+		got += text.Text
 	}
 	if got != "from west" {
 		t.Fatalf("streamed %q, want west's answer after east was cut before its first piece", got)
 	}
 	cut.afterFirst = true
 	st, _ = p.Stream(context.Background(), ports.Conversation{Model: "gpt"})
-	if text, err := st.Recv(); text != "partial" || err != nil {
-		t.Fatalf("first piece %q %v", text, err)
+	if text, err := st.Recv(); text.Text != "partial" || err != nil {
+		t.Fatalf("first piece %+v %v", text, err)
 	}
 	if _, err := st.Recv(); domain.KindOf(err) != domain.KindUpstream || west.count() != 1 {
 		t.Fatalf("after the first piece a cut must end the stream, not fail over: %v", err)
@@ -417,8 +417,8 @@ func TestBackoffIsNotCappedByTheRetryWaitButByTheDeadline(t *testing.T) {
 	only := &backend{name: "only", script: []error{failed(), nil}}
 	p := pool.New([]pool.Model{one("gpt", b("only", 1, only))}, pool.Options{Timeout: time.Minute, Health: health,
 		Retry: pool.Retry{MaxAttempts: 2, MaxRetryWait: time.Millisecond}, Now: c.Now, Sleep: c.Sleep, Rand: func() float64 { return 0 }})
-	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text != "from only" || len(c.waits) != 1 {
-		t.Fatalf("%q %v waits %v: a 250ms backoff goes ahead though UPSTREAM_MAX_RETRY_WAIT is 1ms", ans.Text, err, c.waits)
+	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text() != "from only" || len(c.waits) != 1 {
+		t.Fatalf("%q %v waits %v: a 250ms backoff goes ahead though UPSTREAM_MAX_RETRY_WAIT is 1ms", ans.Text(), err, c.waits)
 	}
 	c2 := newClock()
 	only2 := &backend{name: "only", script: []error{failed(), nil}}
@@ -450,8 +450,8 @@ func TestReloadGivesABrokenBackendAFreshStart(t *testing.T) {
 		t.Fatalf("after a 401: %+v", st)
 	}
 	p.Swap([]pool.Model{one("gpt", b("bad", 1, bad))}) // the operator fixed the deployment and reloaded
-	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text != "from bad" {
-		t.Fatalf("after a reload: %q %v, want the backend tried again", ans.Text, err)
+	if ans, err := p.Chat(context.Background(), conv); err != nil || ans.Text() != "from bad" {
+		t.Fatalf("after a reload: %q %v, want the backend tried again", ans.Text(), err)
 	}
 }
 

@@ -83,10 +83,14 @@ func (s *Service) promptConversation(prompt string) (ports.Conversation, int, er
 
 func (s *Service) chatConversation(conv ports.Conversation) (ports.Conversation, int, error) {
 	chars, err := domain.ValidateChat(conv.Messages, conv.Sampling, s.limits)
+	if err == nil {
+		err = domain.ValidateTools(conv.Tools, conv.Format)
+	}
 	if err != nil {
 		return ports.Conversation{}, 0, err
 	}
-	return ports.Conversation{Model: conv.Model, Messages: s.withSystem(conv.Messages), Sampling: conv.Sampling}, chars, nil
+	conv.Messages = s.withSystem(conv.Messages)
+	return conv, chars, nil
 }
 
 func (s *Service) complete(ctx context.Context, conv ports.Conversation, promptChars int) (domain.Completion, error) {

@@ -38,7 +38,7 @@ func TestCompleteBuildsMessagesAndCountsUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Text != "😀 hi" || got.FinishReason != "stop" || got.Model != "gpt-4o-2024-08-06" {
+	if got.Text() != "😀 hi" || got.FinishReason() != "stop" || got.Model != "gpt-4o-2024-08-06" {
 		t.Errorf("completion = %+v", got)
 	}
 	if got.Usage.PromptChars != 5 || got.Usage.ResponseChars != 4 {
@@ -126,7 +126,7 @@ func TestChatPutsSystemPromptFirstAndCountsClientTextOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Usage.PromptChars != 11 || got.Usage.ResponseChars != 4 || got.FinishReason != "length" {
+	if got.Usage.PromptChars != 11 || got.Usage.ResponseChars != 4 || got.FinishReason() != "length" {
 		t.Errorf("completion = %+v, want prompt_chars 11 (client turns only)", got)
 	}
 }
@@ -192,13 +192,13 @@ func TestCompleteStreamCountsCharsAsTheyPass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		joined.WriteString(text)
+		joined.WriteString(text.Text)
 	}
 	out := st.Completion()
 	if joined.String() != "héllo 😀" || out.Usage.PromptChars != 5 || out.Usage.ResponseChars != 7 {
 		t.Errorf("joined %q, usage %+v", joined.String(), out.Usage)
 	}
-	if out.Text != "" || *out.Tokens.Total != 9 || out.FinishReason != "stop" || out.UpstreamRequestID != "r1" {
+	if out.Text() != "" || *out.Tokens.Total != 9 || out.FinishReason() != "stop" || out.UpstreamRequestID != "r1" {
 		t.Errorf("completion = %+v (a stream never holds the whole text)", out)
 	}
 	_ = st.Close()
