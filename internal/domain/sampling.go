@@ -18,7 +18,7 @@ type Sampling struct {
 	Seed                *int64
 	PresencePenalty     *float64
 	FrequencyPenalty    *float64
-	LogitBias           map[string]float64
+	LogitBias           map[string]int
 	Logprobs            *bool
 	TopLogprobs         *int
 	User                string
@@ -33,7 +33,7 @@ const (
 	MaxStops        = 4
 	MaxTopLogprobs  = 20
 	MaxTools        = 128
-	maxLogitBias    = 100.0
+	maxLogitBias    = 100
 	maxPenalty      = 2.0
 	maxLogitEntries = 1024
 )
@@ -78,7 +78,7 @@ func validateSampling(s Sampling, lim ChatLimits) error {
 		return InvalidField("reasoning_effort", "'reasoning_effort' must be one of none, minimal, low, medium, high or xhigh")
 	}
 	for tok, bias := range s.LogitBias {
-		if !inRange(&bias, -maxLogitBias, maxLogitBias) {
+		if bias < -maxLogitBias || bias > maxLogitBias {
 			return between("logit_bias["+truncate(tok, 16)+"]", -maxLogitBias, maxLogitBias)
 		}
 		if !tokenID.MatchString(tok) {

@@ -60,7 +60,11 @@ func decodeJSON(c *gin.Context, limit int64, dst any) error {
 		}
 		return badRequest("request body could not be read")
 	}
-	body := buf.Bytes() // Unmarshal copies what it keeps, so the buffer can go back
+	return parseBody(buf.Bytes(), dst) // Unmarshal copies what it keeps, so the buffer can go back
+}
+
+// parseBody is decodeJSON's one parse of a body it has read.
+func parseBody(body []byte, dst any) error {
 	switch trimmed := bytes.TrimLeft(body, " \t\r\n"); {
 	case len(trimmed) == 0:
 		return badRequest("request body is empty")

@@ -22,21 +22,21 @@ type v1ChatRequest struct {
 	Stream        bool             `json:"stream"`
 	StreamOptions *v1StreamOptions `json:"stream_options"`
 
-	Temperature         *float64           `json:"temperature"`
-	TopP                *float64           `json:"top_p"`
-	MaxTokens           *int               `json:"max_tokens"`
-	MaxCompletionTokens *int               `json:"max_completion_tokens"`
-	N                   *int               `json:"n"`
-	Stop                v1Stop             `json:"stop"`
-	Seed                *int64             `json:"seed"`
-	PresencePenalty     *float64           `json:"presence_penalty"`
-	FrequencyPenalty    *float64           `json:"frequency_penalty"`
-	LogitBias           map[string]float64 `json:"logit_bias"`
-	Logprobs            *bool              `json:"logprobs"`
-	TopLogprobs         *int               `json:"top_logprobs"`
-	User                string             `json:"user"`
-	ReasoningEffort     string             `json:"reasoning_effort"`
-	Prediction          *v1Prediction      `json:"prediction"`
+	Temperature         *float64       `json:"temperature"`
+	TopP                *float64       `json:"top_p"`
+	MaxTokens           *int           `json:"max_tokens"`
+	MaxCompletionTokens *int           `json:"max_completion_tokens"`
+	N                   *int           `json:"n"`
+	Stop                v1Stop         `json:"stop"`
+	Seed                *int64         `json:"seed"`
+	PresencePenalty     *float64       `json:"presence_penalty"`
+	FrequencyPenalty    *float64       `json:"frequency_penalty"`
+	LogitBias           map[string]int `json:"logit_bias"`
+	Logprobs            *bool          `json:"logprobs"`
+	TopLogprobs         *int           `json:"top_logprobs"`
+	User                string         `json:"user"`
+	ReasoningEffort     string         `json:"reasoning_effort"`
+	Prediction          *v1Prediction  `json:"prediction"`
 
 	Tools             []v1Tool          `json:"tools"`
 	ToolChoice        v1ToolChoice      `json:"tool_choice"`

@@ -69,7 +69,7 @@ func TestV1ChatMapsRequestAndResponse(t *testing.T) {
 		},
 		Sampling: domain.Sampling{
 			Temperature: &temp, TopP: &topP, MaxTokens: intp(99), MaxCompletionTokens: intp(30), N: intp(2), Stop: []string{"END"},
-			Seed: &seed, PresencePenalty: &pres, FrequencyPenalty: &freq, LogitBias: map[string]float64{"50256": -100},
+			Seed: &seed, PresencePenalty: &pres, FrequencyPenalty: &freq, LogitBias: map[string]int{"50256": -100},
 			Logprobs: &yes, TopLogprobs: intp(2), User: "u1", ReasoningEffort: "low",
 			Prediction: domain.JSON(`{"type":"content","content":"draft"}`),
 		},

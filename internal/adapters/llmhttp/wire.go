@@ -61,29 +61,29 @@ type wireJSONSchema struct {
 }
 
 type wireRequest struct {
-	Model               string             `json:"model,omitempty"`
-	Messages            []wireMessage      `json:"messages"`
-	Temperature         *float64           `json:"temperature,omitempty"`
-	TopP                *float64           `json:"top_p,omitempty"`
-	MaxTokens           *int               `json:"max_tokens,omitempty"`
-	MaxCompletionTokens *int               `json:"max_completion_tokens,omitempty"`
-	N                   *int               `json:"n,omitempty"`
-	Stop                []string           `json:"stop,omitempty"`
-	Seed                *int64             `json:"seed,omitempty"`
-	PresencePenalty     *float64           `json:"presence_penalty,omitempty"`
-	FrequencyPenalty    *float64           `json:"frequency_penalty,omitempty"`
-	LogitBias           map[string]float64 `json:"logit_bias,omitempty"`
-	Logprobs            *bool              `json:"logprobs,omitempty"`
-	TopLogprobs         *int               `json:"top_logprobs,omitempty"`
-	User                string             `json:"user,omitempty"`
-	ReasoningEffort     string             `json:"reasoning_effort,omitempty"`
-	Prediction          domain.JSON        `json:"prediction,omitempty"`
-	Tools               []wireTool         `json:"tools,omitempty"`
-	ToolChoice          any                `json:"tool_choice,omitempty"`
-	ParallelToolCalls   *bool              `json:"parallel_tool_calls,omitempty"`
-	ResponseFormat      *wireFormat        `json:"response_format,omitempty"`
-	Stream              bool               `json:"stream,omitempty"`
-	StreamOptions       *streamOptions     `json:"stream_options,omitempty"`
+	Model               string         `json:"model,omitempty"`
+	Messages            []wireMessage  `json:"messages"`
+	Temperature         *float64       `json:"temperature,omitempty"`
+	TopP                *float64       `json:"top_p,omitempty"`
+	MaxTokens           *int           `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int           `json:"max_completion_tokens,omitempty"`
+	N                   *int           `json:"n,omitempty"`
+	Stop                []string       `json:"stop,omitempty"`
+	Seed                *int64         `json:"seed,omitempty"`
+	PresencePenalty     *float64       `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    *float64       `json:"frequency_penalty,omitempty"`
+	LogitBias           map[string]int `json:"logit_bias,omitempty"`
+	Logprobs            *bool          `json:"logprobs,omitempty"`
+	TopLogprobs         *int           `json:"top_logprobs,omitempty"`
+	User                string         `json:"user,omitempty"`
+	ReasoningEffort     string         `json:"reasoning_effort,omitempty"`
+	Prediction          domain.JSON    `json:"prediction,omitempty"`
+	Tools               []wireTool     `json:"tools,omitempty"`
+	ToolChoice          any            `json:"tool_choice,omitempty"`
+	ParallelToolCalls   *bool          `json:"parallel_tool_calls,omitempty"`
+	ResponseFormat      *wireFormat    `json:"response_format,omitempty"`
+	Stream              bool           `json:"stream,omitempty"`
+	StreamOptions       *streamOptions `json:"stream_options,omitempty"`
 }
 
 // streamOptions asks for a final usage chunk, so streamed token counts
