@@ -30,8 +30,9 @@ type scriptStream struct {
 }
 
 type piece struct {
-	text string
-	err  error
+	text  string
+	delta domain.Delta // used whole when text is empty
+	err   error
 }
 
 func newScriptStream() *scriptStream {
@@ -43,7 +44,10 @@ func newScriptStream() *scriptStream {
 func (s *scriptStream) Recv() (domain.Delta, error) {
 	select {
 	case p := <-s.pieces:
-		return domain.Delta{Text: p.text}, p.err
+		if p.text != "" {
+			p.delta.Text = p.text
+		}
+		return p.delta, p.err
 	case <-s.closed:
 		return domain.Delta{}, domain.Canceled(context.Canceled)
 	case <-s.ctx.Done():

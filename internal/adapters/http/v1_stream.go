@@ -78,7 +78,7 @@ func (s *v1Stream) start(w *sseWriter) error {
 
 func (s *v1Stream) delta(w *sseWriter, d domain.Delta) error {
 	out := v1Delta{}
-	if d.Text != "" || d.Refusal == "" && len(d.ToolCalls) == 0 {
+	if d.Text != "" {
 		out.Content = &d.Text
 	}
 	if d.Refusal != "" {

@@ -282,3 +282,55 @@ func TestV1TellsSDKsWhetherToRetry(t *testing.T) {
 		}
 	}
 }
+
+func TestV1StreamRelaysToolCallsAndEveryChoice(t *testing.T) {
+	svc := mocks.NewMockCompleter(gomock.NewController(t))
+	srv := httptest.NewServer(httpadapter.NewHandler(zerolog.Nop(), svc, httpadapter.Options{MaxBodyBytes: 2048, Models: models("gpt-4o"), KeepAlive: time.Hour}))
+	defer srv.Close()
+	st := newScriptStream()
+	st.completion.Choices = []domain.Choice{{FinishReason: "tool_calls"}, {FinishReason: "stop"}}
+	svc.EXPECT().ChatStream(gomock.Any(), gomock.Any()).DoAndReturn(st.open)
+	resp := postStream(t, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","stream":true,"n":2,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}`)
+	go func() {
+		st.pieces <- piece{delta: domain.Delta{ToolCalls: []domain.ToolCallDelta{{Index: 0, ID: "call_1", Name: "get"}}}}
+		st.pieces <- piece{delta: domain.Delta{Choice: 1, Text: "Hi", Logprobs: domain.JSON(`{"content":[]}`)}}
+		st.pieces <- piece{delta: domain.Delta{ToolCalls: []domain.ToolCallDelta{{Index: 0, Arguments: `{"a":`}}}}
+		st.pieces <- piece{delta: domain.Delta{Choice: 1, Refusal: "no"}}
+		st.pieces <- piece{err: io.EOF}
+	}()
+	all, _ := io.ReadAll(resp.Body)
+	var choices, usages []string
+	for _, l := range strings.Split(strings.TrimSpace(string(all)), "\n\n") {
+		if l == "data: [DONE]" {
+			continue
+		}
+		var ch struct {
+			Choices json.RawMessage `json:"choices"`
+			Usage   json.RawMessage `json:"usage"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(l, "data: ")), &ch); err != nil {
+			t.Fatalf("event %q: %v", l, err)
+		}
+		choices, usages = append(choices, string(ch.Choices)), append(usages, string(ch.Usage))
+	}
+	want := []string{
+		`[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null,"logprobs":null},{"index":1,"delta":{"role":"assistant","content":""},"finish_reason":null,"logprobs":null}]`,
+		`[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get","arguments":""}}]},"finish_reason":null,"logprobs":null}]`,
+		`[{"index":1,"delta":{"content":"Hi"},"finish_reason":null,"logprobs":{"content":[]}}]`,
+		`[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":"}}]},"finish_reason":null,"logprobs":null}]`,
+		`[{"index":1,"delta":{"refusal":"no"},"finish_reason":null,"logprobs":null}]`,
+		`[{"index":0,"delta":{},"finish_reason":"tool_calls","logprobs":null},{"index":1,"delta":{},"finish_reason":"stop","logprobs":null}]`,
+		`[]`,
+	}
+	if strings.Join(choices, "\n") != strings.Join(want, "\n") {
+		t.Errorf("choices:\n%s\nwant:\n%s", strings.Join(choices, "\n"), strings.Join(want, "\n"))
+	}
+	for i, u := range usages {
+		if last := i == len(usages)-1; last != (u != "null") {
+			t.Errorf("chunk %d usage = %s: null on every chunk before the usage chunk", i, u)
+		}
+	}
+	if !strings.HasSuffix(string(all), "data: [DONE]\n\n") {
+		t.Errorf("stream does not end with [DONE]: %s", all)
+	}
+}

@@ -64,7 +64,7 @@ func spentOf(conv ports.Conversation, a domain.Answer, answerChars int) ports.Sp
 	}
 	prompt := 0
 	for _, m := range conv.Messages {
-		prompt += domain.CountChars(m.Content)
+		prompt += m.ClientChars() // the system prompt included: it costs tokens too
 	}
 	return ports.Spent{Prompt: int64((prompt + 3) / 4), Completion: int64((answerChars + 3) / 4), Estimated: true}
 }
