@@ -113,7 +113,16 @@ func (s *Service) logRequest(ctx context.Context, conv ports.Conversation) {
 	}
 	arr := zerolog.Arr()
 	for _, m := range conv.Messages {
-		arr.Dict(zerolog.Dict().Str("role", string(m.Role)).Str("content", m.Content))
+		var parts, calls []string
+		for _, p := range m.Parts {
+			if p.Type == domain.PartText {
+				parts = append(parts, p.Text) // images stay out of logs: they are bulk, not text
+			}
+		}
+		for _, c := range m.ToolCalls {
+			calls = append(calls, c.Name+" "+c.Arguments)
+		}
+		arr.Dict(zerolog.Dict().Str("role", string(m.Role)).Str("content", m.Content).Strs("parts", parts).Strs("tool_calls", calls))
 	}
 	zerolog.Ctx(ctx).Debug().Array("messages", arr).Msg("completion prompt") // the logger carries the correlation id
 }
