@@ -12,8 +12,10 @@ import (
 )
 
 // responsesRequest is OpenAI's Responses request, answered by the same
-// use case as chat completions. Unknown members are refused by name (see
-// responsesParams); nested objects refuse theirs as they decode.
+// use case as chat completions. The decoder refuses, by name, every
+// member it does not name, at every level; the refused rows of
+// responsesParams decode into responsesRefused to be refused with their
+// reason, or let through when null.
 type responsesRequest struct {
 	Model        string         `json:"model"`
 	Input        responsesInput `json:"input"`
@@ -34,19 +36,51 @@ type responsesRequest struct {
 	Background *bool    `json:"background"`
 	Include    []string `json:"include"`
 
-	Unknown jsontext.Value `json:",unknown"`
+	responsesRefused `json:",inline"`
 }
 
+// responsesRefused holds the refused rows of responsesParams but
+// background, which false lets through.
+type responsesRefused struct {
+	Store                jsontext.Value `json:"store"`
+	PreviousResponseID   jsontext.Value `json:"previous_response_id"`
+	Conversation         jsontext.Value `json:"conversation"`
+	Metadata             jsontext.Value `json:"metadata"`
+	Prompt               jsontext.Value `json:"prompt"`
+	PromptCacheKey       jsontext.Value `json:"prompt_cache_key"`
+	PromptCacheRetention jsontext.Value `json:"prompt_cache_retention"`
+	ServiceTier          jsontext.Value `json:"service_tier"`
+	Truncation           jsontext.Value `json:"truncation"`
+	SafetyIdentifier     jsontext.Value `json:"safety_identifier"`
+	MaxToolCalls         jsontext.Value `json:"max_tool_calls"`
+	TopLogprobs          jsontext.Value `json:"top_logprobs"`
+	StreamOptions        jsontext.Value `json:"stream_options"`
+	Modalities           jsontext.Value `json:"modalities"`
+	Audio                jsontext.Value `json:"audio"`
+}
+
+// rejectsUnknown makes decodeJSON refuse members the request does not name.
 func (*responsesRequest) rejectsUnknown() {}
 
+// set is what the client set of the refused rows, by name.
+func (f *responsesRefused) set() map[string]jsontext.Value {
+	return map[string]jsontext.Value{
+		"store": f.Store, "previous_response_id": f.PreviousResponseID, "conversation": f.Conversation, "metadata": f.Metadata,
+		"prompt": f.Prompt, "prompt_cache_key": f.PromptCacheKey, "prompt_cache_retention": f.PromptCacheRetention,
+		"service_tier": f.ServiceTier, "truncation": f.Truncation, "safety_identifier": f.SafetyIdentifier,
+		"max_tool_calls": f.MaxToolCalls, "top_logprobs": f.TopLogprobs, "stream_options": f.StreamOptions,
+		"modalities": f.Modalities, "audio": f.Audio,
+	}
+}
+
 // responsesParams is /v1/responses' table. A member it does not list is
-// refused like a refused row.
+// refused like a refused row, by the decoder.
 var responsesParams = []param{
 	{"model", translated, "picks the model or pool, as for chat completions"},
 	{"input", translated, "a string (one user turn) or message, function_call and function_call_output items, sent as chat turns"},
 	{"instructions", translated, "a system turn before the input's, after the operator's system prompt"},
 	{"stream", translated, "Responses' named events, translated from the chat stream"},
-	{"max_output_tokens", translated, "sent as max_completion_tokens: 1 to CHAT_MAX_TOKENS_LIMIT"},
+	{"max_output_tokens", translated, "sent as max_completion_tokens: 1 to MAX_TOKENS_LIMIT"},
 	{"temperature", forwarded, "0 to 2"},
 	{"top_p", forwarded, "0 to 1"},
 	{"user", forwarded, ""},
@@ -74,7 +108,7 @@ var responsesParams = []param{
 	{"audio", refused, "no backend relays audio"},
 }
 
-// lettingThrough are include values that ask for nothing: the service
+// includeLetThrough are include values that ask for nothing: the service
 // never returns reasoning items, so there is no content to include.
 var includeLetThrough = map[string]bool{"reasoning.encrypted_content": true}
 
@@ -393,7 +427,7 @@ func (r *responsesRequest) input(served func(string) bool) (ports.Conversation, 
 // refused answers the members the request type names only to refuse
 // most of their values.
 func (r *responsesRequest) refused() error {
-	if err := refuseUnknown(r.Unknown, responsesParams); err != nil {
+	if err := refuseListed(r.responsesRefused.set(), responsesParams); err != nil {
 		return err
 	}
 	if r.Background != nil && *r.Background {
@@ -402,11 +436,11 @@ func (r *responsesRequest) refused() error {
 	for i, v := range r.Include {
 		if !includeLetThrough[v] {
 			field := fmt.Sprintf("include[%d]", i)
-			return failField(kindUnsupportedParam, field, fmt.Sprintf("'%s' is not supported by this service: it returns no extra output data", field))
+			return domain.Unsupported(field, fmt.Sprintf("'%s' is not supported by this service: it returns no extra output data", field))
 		}
 	}
 	if r.Reasoning != nil && r.Reasoning.Summary != nil {
-		return failField(kindUnsupportedParam, "reasoning.summary", "'reasoning.summary' is not supported by this service: chat completions return no reasoning summaries")
+		return domain.Unsupported("reasoning.summary", "'reasoning.summary' is not supported by this service: chat completions return no reasoning summaries")
 	}
 	return nil
 }
@@ -419,7 +453,7 @@ func (r *responsesRequest) messages(names fieldMap) ([]domain.Message, fieldMap,
 	from := func(sub, ours string) {
 		names = append(names, fieldRename{fmt.Sprintf("messages[%d]%s", len(msgs), sub), ours})
 	}
-	if r.Instructions != nil {
+	if r.Instructions != nil && *r.Instructions != "" { // "" asks for none
 		from("", "instructions")
 		from(".role", "instructions")
 		from(".content", "instructions")
@@ -477,7 +511,7 @@ func unsupportedItem(at, typ string) error {
 		why = "the service stores no items: send them whole"
 	}
 	field := at + ".type"
-	return failField(kindUnsupportedParam, field, fmt.Sprintf("'%s' %q is not supported by this service: %s", field, typ, why))
+	return domain.Unsupported(field, fmt.Sprintf("'%s' %q is not supported by this service: %s", field, typ, why))
 }
 
 func (m *responsesMessage) message(at string) (domain.Message, error) {
@@ -510,7 +544,7 @@ func (c responsesContent) domainParts(at string, role domain.Role) ([]domain.Par
 		}
 		switch {
 		case !known:
-			return nil, failField(kindUnsupportedParam, field, fmt.Sprintf("'%s' %q is not supported by this service: it relays input_text, input_image, output_text and refusal parts", field, p.Type))
+			return nil, domain.Unsupported(field, fmt.Sprintf("'%s' %q is not supported by this service: it relays input_text, input_image, output_text and refusal parts", field, p.Type))
 		case !ok:
 			return nil, domain.InvalidField(field, fmt.Sprintf("'%s' %q is not allowed in a %s message", field, p.Type, role))
 		}
@@ -535,7 +569,7 @@ func (r *responsesRequest) tools() (domain.Tools, error) {
 		case "":
 			return t, domain.InvalidField(field, fmt.Sprintf("'%s' is required", field))
 		default:
-			return t, failField(kindUnsupportedParam, field, fmt.Sprintf("'%s' %q is not supported by this service: it relays function tools only", field, d.typ))
+			return t, domain.Unsupported(field, fmt.Sprintf("'%s' %q is not supported by this service: it relays function tools only", field, d.typ))
 		}
 		t.Defs = append(t.Defs, domain.Tool{Name: d.Name, Description: d.Description, Parameters: domain.JSON(d.Parameters), Strict: d.Strict})
 	}
@@ -546,7 +580,7 @@ func (r *responsesRequest) tools() (domain.Tools, error) {
 	case c.object && c.typ == "function" && c.name != "":
 		t.Choice = domain.ToolChoice{Mode: domain.ToolFunction, Name: c.name}
 	case c.object && c.typ != "" && c.typ != "function":
-		return t, failField(kindUnsupportedParam, "tool_choice.type", fmt.Sprintf("'tool_choice.type' %q is not supported by this service: it relays function tools only", c.typ))
+		return t, domain.Unsupported("tool_choice.type", fmt.Sprintf("'tool_choice.type' %q is not supported by this service: it relays function tools only", c.typ))
 	default:
 		return t, domain.InvalidField("tool_choice", "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"name\": ...}")
 	}

@@ -28,7 +28,8 @@ type streamItem struct {
 	id            string
 	parts         []*streamPart // a message's, by content_index
 	text, refusal *streamPart
-	call          *domain.ToolCall // a function call's
+	call          *domain.ToolCall // a function call's id and name
+	args          strings.Builder  // and its arguments
 }
 
 type streamPart struct {
@@ -87,11 +88,15 @@ type (
 		Name        string  `json:"name,omitempty"`
 		Arguments   *string `json:"arguments,omitempty"`
 	}
+	// errorEvent is both shapes of OpenAI's error event: the documented
+	// one, flat, and the one its API sends, nested, which the openai SDK
+	// raises as an APIError.
 	errorEvent struct {
 		eventHead
-		Code    *string `json:"code"`
-		Message string  `json:"message"`
-		Param   *string `json:"param"`
+		Code    *string     `json:"code"`
+		Message string      `json:"message"`
+		Param   *string     `json:"param"`
+		Error   openAIError `json:"error"`
 	}
 )
 
@@ -204,14 +209,16 @@ func (s *responsesStream) callPiece(w *sseWriter, t domain.ToolCallDelta) error 
 	if t.Arguments == "" {
 		return nil
 	}
-	it.call.Arguments += t.Arguments
+	it.args.WriteString(t.Arguments)
 	return s.send(w, argumentsEvent{eventHead: s.next("response.function_call_arguments.delta"), ItemID: it.id, OutputIndex: it.index, Delta: &t.Arguments})
 }
 
 // out is the item as it stands, with the given status.
 func (it *streamItem) out(status string) any {
 	if it.call != nil {
-		return callOut(it.id, status, *it.call)
+		call := *it.call
+		call.Arguments = it.args.String()
+		return callOut(it.id, status, call)
 	}
 	content := make([]any, len(it.parts))
 	for i, p := range it.parts {
@@ -261,7 +268,7 @@ func (s *responsesStream) done(w *sseWriter, out domain.Completion) error {
 
 func (s *responsesStream) closeItem(w *sseWriter, it *streamItem, status string) error {
 	if it.call != nil {
-		args := it.call.Arguments
+		args := it.args.String()
 		ev := argumentsEvent{eventHead: s.next("response.function_call_arguments.done"), ItemID: it.id, OutputIndex: it.index, Name: it.call.Name, Arguments: &args}
 		if err := s.send(w, ev); err != nil {
 			return err
@@ -287,17 +294,12 @@ func (s *responsesStream) closeItem(w *sseWriter, it *streamItem, status string)
 }
 
 // fail sends OpenAI's error event, then response.failed with what was
-// said so far, so that clients waiting for a terminal response event
-// (the AI SDK, the openai SDK's stream helper) end too.
+// said so far, as OpenAI ends a failed response, so that clients that
+// wait for a terminal response event end too.
 func (s *responsesStream) fail(w *sseWriter, c *gin.Context, err error) error {
 	f := describeError(c, err)
-	ev := errorEvent{eventHead: s.next("error"), Message: f.Msg}
-	if f.code != "" {
-		ev.Code = &f.code
-	}
-	if f.Field != "" {
-		ev.Param = &f.Field
-	}
+	e := openAIErrorOf(f).Error
+	ev := errorEvent{eventHead: s.next("error"), Code: e.Code, Message: e.Message, Param: e.Param, Error: e}
 	if err := s.send(w, ev); err != nil {
 		return err
 	}
