@@ -80,13 +80,18 @@ type (
 		Delta        *string `json:"delta,omitempty"`
 		Refusal      *string `json:"refusal,omitempty"`
 	}
-	argumentsEvent struct {
+	argumentsDeltaEvent struct {
 		eventHead
-		ItemID      string  `json:"item_id"`
-		OutputIndex int     `json:"output_index"`
-		Delta       *string `json:"delta,omitempty"`
-		Name        string  `json:"name,omitempty"`
-		Arguments   *string `json:"arguments,omitempty"`
+		ItemID      string `json:"item_id"`
+		OutputIndex int    `json:"output_index"`
+		Delta       string `json:"delta"`
+	}
+	argumentsDoneEvent struct {
+		eventHead
+		ItemID      string `json:"item_id"`
+		OutputIndex int    `json:"output_index"`
+		Name        string `json:"name"`
+		Arguments   string `json:"arguments"`
 	}
 	// errorEvent is both shapes of OpenAI's error event: the documented
 	// one, flat, and the one its API sends, nested, which the openai SDK
@@ -210,7 +215,7 @@ func (s *responsesStream) callPiece(w *sseWriter, t domain.ToolCallDelta) error 
 		return nil
 	}
 	it.args.WriteString(t.Arguments)
-	return s.send(w, argumentsEvent{eventHead: s.next("response.function_call_arguments.delta"), ItemID: it.id, OutputIndex: it.index, Delta: &t.Arguments})
+	return s.send(w, argumentsDeltaEvent{s.next("response.function_call_arguments.delta"), it.id, it.index, t.Arguments})
 }
 
 // out is the item as it stands, with the given status.
@@ -268,8 +273,7 @@ func (s *responsesStream) done(w *sseWriter, out domain.Completion) error {
 
 func (s *responsesStream) closeItem(w *sseWriter, it *streamItem, status string) error {
 	if it.call != nil {
-		args := it.args.String()
-		ev := argumentsEvent{eventHead: s.next("response.function_call_arguments.done"), ItemID: it.id, OutputIndex: it.index, Name: it.call.Name, Arguments: &args}
+		ev := argumentsDoneEvent{s.next("response.function_call_arguments.done"), it.id, it.index, it.call.Name, it.args.String()}
 		if err := s.send(w, ev); err != nil {
 			return err
 		}
