@@ -32,16 +32,14 @@ type responsesRequest struct {
 	ParallelToolCalls *bool               `json:"parallel_tool_calls"`
 	Text              *responsesText      `json:"text"`
 
-	// Refused unless they ask for what the service does anyway.
-	Background *bool    `json:"background"`
-	Include    []string `json:"include"`
+	Include []string `json:"include"` // refused unless it asks for nothing
 
 	responsesRefused `json:",inline"`
 }
 
-// responsesRefused holds the refused rows of responsesParams but
-// background, which false lets through.
+// responsesRefused holds the refused rows of responsesParams.
 type responsesRefused struct {
+	Background           jsontext.Value `json:"background"`
 	Store                jsontext.Value `json:"store"`
 	PreviousResponseID   jsontext.Value `json:"previous_response_id"`
 	Conversation         jsontext.Value `json:"conversation"`
@@ -65,7 +63,7 @@ func (*responsesRequest) rejectsUnknown() {}
 // set is what the client set of the refused rows, by name.
 func (f *responsesRefused) set() map[string]jsontext.Value {
 	return map[string]jsontext.Value{
-		"store": f.Store, "previous_response_id": f.PreviousResponseID, "conversation": f.Conversation, "metadata": f.Metadata,
+		"background": f.Background, "store": f.Store, "previous_response_id": f.PreviousResponseID, "conversation": f.Conversation, "metadata": f.Metadata,
 		"prompt": f.Prompt, "prompt_cache_key": f.PromptCacheKey, "prompt_cache_retention": f.PromptCacheRetention,
 		"service_tier": f.ServiceTier, "truncation": f.Truncation, "safety_identifier": f.SafetyIdentifier,
 		"max_tool_calls": f.MaxToolCalls, "top_logprobs": f.TopLogprobs, "stream_options": f.StreamOptions,
@@ -427,11 +425,12 @@ func (r *responsesRequest) input(served func(string) bool) (ports.Conversation, 
 // refused answers the members the request type names only to refuse
 // most of their values.
 func (r *responsesRequest) refused() error {
-	if err := refuseListed(r.responsesRefused.set(), responsesParams); err != nil {
-		return err
+	set := r.responsesRefused.set()
+	if string(r.Background) == "false" { // what the service does anyway
+		delete(set, "background")
 	}
-	if r.Background != nil && *r.Background {
-		return unsupported("background", responsesParams)
+	if err := refuseListed(set, responsesParams); err != nil {
+		return err
 	}
 	for i, v := range r.Include {
 		if !includeLetThrough[v] {
