@@ -513,8 +513,14 @@ func unsupportedItem(at, typ string) error {
 	return domain.Unsupported(field, fmt.Sprintf("'%s' %q is not supported by this service: %s", field, typ, why))
 }
 
+// message is a message item's turn. Responses has no tool role: a
+// tool's result is a function_call_output item.
 func (m *responsesMessage) message(at string) (domain.Message, error) {
 	out := domain.Message{Role: domain.Role(m.Role), Content: m.Content.text}
+	if out.Role == domain.RoleTool {
+		field := at + ".role"
+		return out, domain.InvalidField(field, fmt.Sprintf("'%s' must be user, assistant, system or developer: send a tool's result as a function_call_output item", field))
+	}
 	var err error
 	out.Parts, err = m.Content.domainParts(at+".content", out.Role)
 	return out, err

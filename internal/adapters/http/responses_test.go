@@ -161,6 +161,7 @@ func TestResponsesChecksModelAndInput(t *testing.T) {
 	assertOpenAIError(t, postResponses(h, `{"model":"mini","input":"x","tool_choice":"sometimes"}`), 400, "invalid_value", "tool_choice")
 	assertOpenAIError(t, postResponses(h, `{"model":"mini","input":"x","text":{"format":{"type":"yaml"}}}`), 400, "invalid_value", "text.format.type")
 	assertOpenAIError(t, postResponses(h, `{"model":"mini","input":[{"role":"user","content":[{"type":"output_text","text":"x"}]}]}`), 400, "invalid_value", "input[0].content[0].type")
+	assertOpenAIError(t, postResponses(h, `{"model":"mini","input":[{"role":"tool","content":"x"}]}`), 400, "invalid_value", "input[0].role")
 }
 
 // The use case words its checks in chat terms; the client is told the
