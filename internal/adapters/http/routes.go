@@ -56,6 +56,7 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 		guarded.GET("/api/usage/callers", handleUsageCallers(l, &keyring{digests: opts.Security.AdminKeyDigests}))
 	}
 	v1Models.POST("/chat/completions", handleV1Chat(opts.OpenAI, opts))
+	v1Models.POST("/responses", handleResponses(opts.OpenAI, opts))
 	v1.GET("/models", handleV1Models(opts.Models))
 	v1.GET("/models/:model", handleV1Model(opts.Models))
 
