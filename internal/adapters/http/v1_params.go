@@ -28,7 +28,7 @@ type param struct {
 
 // letThrough are refused members' values that ask for what the service
 // does anyway, so refusing them would only break clients.
-var letThrough = map[string]string{"store": "false"}
+var letThrough = map[string]string{"store": "false", "background": "false"}
 
 // v1ChatParams is /v1/chat/completions' table. A member it does not
 // list is refused like a refused row, by the decoder.

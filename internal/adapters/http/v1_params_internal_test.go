@@ -1,24 +1,26 @@
 package http
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// docRows are the rows of the docs table that starts with header.
-func docRows(t *testing.T, doc, header string) map[string][2]string {
+// docRows are the rows of the first table after heading in doc.
+func docRows(t *testing.T, doc, heading string) map[string][2]string {
 	t.Helper()
 	raw, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(raw)
-	i := strings.Index(text, header)
+	i := strings.Index(text, "\n"+heading+"\n")
 	if i < 0 {
-		t.Fatalf("%s has no table headed %q", doc, header)
+		t.Fatalf("%s has no heading %q", doc, heading)
 	}
+	i += strings.Index(text[i:], "\n| parameter | what becomes of it | notes |") + 1
 	row := regexp.MustCompile("^\\| `([^`]+)` \\| (\\w+) \\| (.*) \\|$")
 	rows := map[string][2]string{}
 	for _, line := range strings.Split(text[i:], "\n")[2:] {
@@ -31,43 +33,64 @@ func docRows(t *testing.T, doc, header string) map[string][2]string {
 	return rows
 }
 
-// TestDocsShowTheParameterTable holds docs/openai.md to v1ChatParams:
-// the docs are the table users read, the code the one that runs.
-func TestDocsShowTheParameterTable(t *testing.T) {
-	rows := docRows(t, "../../../docs/openai.md", "| parameter | what becomes of it | notes |")
-	if len(rows) != len(v1ChatParams) {
-		t.Errorf("docs list %d parameters, the code %d", len(rows), len(v1ChatParams))
-	}
-	for _, p := range v1ChatParams {
-		got, ok := rows[p.name]
-		if !ok || got[0] != string(p.does) || got[1] != p.why {
-			t.Errorf("docs row for %s = %q, want %s | %s", p.name, got, p.does, p.why)
+// TestDocsShowTheParameterTables holds docs/openai.md to the tables in
+// code: the docs are the tables users read, the code the ones that run.
+func TestDocsShowTheParameterTables(t *testing.T) {
+	for heading, table := range map[string][]param{
+		"## Chat completions: what is forwarded, translated and refused": v1ChatParams,
+		"## Responses: what is translated and refused":                  responsesParams,
+	} {
+		rows := docRows(t, "../../../docs/openai.md", heading)
+		if len(rows) != len(table) {
+			t.Errorf("%s: docs list %d parameters, the code %d", heading, len(rows), len(table))
+		}
+		for _, p := range table {
+			got, ok := rows[p.name]
+			if !ok || got[0] != string(p.does) || got[1] != p.why {
+				t.Errorf("%s: docs row for %s = %q, want %s | %s", heading, p.name, got, p.does, p.why)
+			}
 		}
 	}
 }
 
 // TestEveryRefusedRowIsRefusedWithItsReason sends each refused row set
 // to something other than null: each must decode (so it is not refused
-// as unknown) and be refused with the table's reason.
+// as unknown) and be refused with the table's reason; null must pass.
 func TestEveryRefusedRowIsRefusedWithItsReason(t *testing.T) {
-	for _, p := range v1ChatParams {
-		if p.does != refused {
-			continue
-		}
-		var req v1ChatRequest
-		body := `{"model":"m","messages":[{"role":"user","content":"x"}],"` + p.name + `":[1]}`
-		if err := parseBody([]byte(body), &req); err != nil {
-			t.Errorf("%s does not decode: %v", p.name, err)
-			continue
-		}
-		_, err := req.input(func(string) bool { return true })
-		if err == nil || !strings.Contains(err.Error(), p.why) {
-			t.Errorf("%s: %v, want refused with %q", p.name, err, p.why)
-		}
-		req = v1ChatRequest{}
-		_ = parseBody([]byte(strings.Replace(body, "[1]", "null", 1)), &req)
-		if _, err := req.input(func(string) bool { return true }); err != nil {
-			t.Errorf("%s: null refused: %v", p.name, err)
+	served := func(string) bool { return true }
+	surfaces := []struct {
+		table []param
+		body  string
+		check func(body string) error
+	}{
+		{v1ChatParams, `{"model":"m","messages":[{"role":"user","content":"x"}],"%s":%s}`, func(body string) error {
+			var req v1ChatRequest
+			if err := parseBody([]byte(body), &req); err != nil {
+				return err
+			}
+			_, err := req.input(served)
+			return err
+		}},
+		{responsesParams, `{"model":"m","input":"x","%s":%s}`, func(body string) error {
+			var req responsesRequest
+			if err := parseBody([]byte(body), &req); err != nil {
+				return err
+			}
+			_, _, err := req.input(served)
+			return err
+		}},
+	}
+	for _, s := range surfaces {
+		for _, p := range s.table {
+			if p.does != refused {
+				continue
+			}
+			if err := s.check(fmt.Sprintf(s.body, p.name, "[1]")); err == nil || !strings.Contains(err.Error(), p.why) {
+				t.Errorf("%s: %v, want refused with %q", p.name, err, p.why)
+			}
+			if err := s.check(fmt.Sprintf(s.body, p.name, "null")); err != nil {
+				t.Errorf("%s: null refused: %v", p.name, err)
+			}
 		}
 	}
 }
