@@ -38,7 +38,7 @@ func docRows(t *testing.T, doc, heading string) map[string][2]string {
 func TestDocsShowTheParameterTables(t *testing.T) {
 	for heading, table := range map[string][]param{
 		"## Chat completions: what is forwarded, translated and refused": v1ChatParams,
-		"## Responses: what is translated and refused":                  responsesParams,
+		"## Responses: what is translated and refused":                   responsesParams,
 	} {
 		rows := docRows(t, "../../../docs/openai.md", heading)
 		if len(rows) != len(table) {
