@@ -46,8 +46,8 @@ func (c *ChatClient) wireMessage(m domain.Message) wireMessage {
 			parts[i] = wirePartOf(p)
 		}
 		w.Content = parts
-	case m.Content != "" || len(m.ToolCalls) == 0:
-		w.Content = m.Content
+	case m.Content != "" || len(m.ToolCalls) == 0 && m.Refusal == "":
+		w.Content = m.Content // null for a turn of only tool calls or a refusal, as OpenAI answers it
 	}
 	for _, t := range m.ToolCalls {
 		w.ToolCalls = append(w.ToolCalls, wireToolCall{ID: t.ID, Type: "function", Function: wireFunction{Name: t.Name, Arguments: t.Arguments}})
