@@ -280,6 +280,18 @@ func TestEveryRequestFieldMeetsTheSpecAndIsForwardedUnchanged(t *testing.T) {
 			c.Format = &domain.Format{Type: domain.FormatJSONSchema, Name: "weather", Description: "A forecast", Schema: domain.JSON(weatherParams), Strict: ptr(true)}
 		}, false, map[string]any{"response_format": map[string]any{"type": "json_schema", "json_schema": map[string]any{
 			"name": "weather", "description": "A forecast", "schema": decode(weatherParams), "strict": true}}}},
+		// A client's null schema is no schema, as the domain reads it;
+		// the spec's are objects, never null.
+		{"null schemas", func(c *ports.Conversation) {
+			c.Tools.Defs[0].Parameters = domain.JSON("null")
+			c.Format = &domain.Format{Type: domain.FormatJSONSchema, Name: "weather", Schema: domain.JSON("null")}
+		}, false, map[string]any{
+			"tools": []any{
+				map[string]any{"type": "function", "function": map[string]any{"name": "get_weather", "description": "Current weather in a city", "strict": true}},
+				map[string]any{"type": "function", "function": map[string]any{"name": "get_time"}},
+			},
+			"response_format": map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": "weather"}},
+		}},
 		{"max_completion_tokens", func(c *ports.Conversation) { c.MaxTokens, c.MaxCompletionTokens = nil, ptr(300) }, false,
 			map[string]any{"max_tokens": nil, "max_completion_tokens": 300.0}},
 		{"streamed", nil, true, map[string]any{"stream": true, "stream_options": map[string]any{"include_usage": true}}},

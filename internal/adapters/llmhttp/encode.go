@@ -27,7 +27,7 @@ func (c *ChatClient) wire(req ports.Conversation) wireRequest {
 	}
 	for _, t := range req.Tools.Defs {
 		w.Tools = append(w.Tools, wireTool{Type: "function", Function: wireFunctionDef{
-			Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict,
+			Name: t.Name, Description: t.Description, Parameters: orAbsent(t.Parameters), Strict: t.Strict,
 		}})
 	}
 	return w
@@ -65,6 +65,15 @@ func wirePartOf(p domain.Part) wirePart {
 	return wirePart{Type: string(p.Type), Text: &p.Text}
 }
 
+// orAbsent drops a schema written as null, which the domain takes as
+// none (see domain.JSON) but the upstream's schema, an object, refuses.
+func orAbsent(j domain.JSON) domain.JSON {
+	if string(j) == "null" {
+		return nil
+	}
+	return j
+}
+
 func wireToolChoice(c domain.ToolChoice) any {
 	switch c.Mode {
 	case domain.ToolDefault:
@@ -81,7 +90,7 @@ func wireFormatOf(f *domain.Format) *wireFormat {
 	}
 	w := &wireFormat{Type: string(f.Type)}
 	if f.Type == domain.FormatJSONSchema {
-		w.JSONSchema = &wireJSONSchema{Name: f.Name, Description: f.Description, Schema: f.Schema, Strict: f.Strict}
+		w.JSONSchema = &wireJSONSchema{Name: f.Name, Description: f.Description, Schema: orAbsent(f.Schema), Strict: f.Strict}
 	}
 	return w
 }
