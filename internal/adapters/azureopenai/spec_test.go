@@ -292,6 +292,9 @@ func TestEveryRequestFieldMeetsTheSpecAndIsForwardedUnchanged(t *testing.T) {
 			},
 			"response_format": map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": "weather"}},
 		}},
+		// An empty part array passes the domain beside tool calls, but
+		// the spec's arrays hold at least one part.
+		{"empty parts beside tool calls", func(c *ports.Conversation) { c.Messages[3].Parts = []domain.Part{} }, false, nil},
 		{"max_completion_tokens", func(c *ports.Conversation) { c.MaxTokens, c.MaxCompletionTokens = nil, ptr(300) }, false,
 			map[string]any{"max_tokens": nil, "max_completion_tokens": 300.0}},
 		{"streamed", nil, true, map[string]any{"stream": true, "stream_options": map[string]any{"include_usage": true}}},

@@ -40,7 +40,7 @@ func (c *ChatClient) wireMessage(m domain.Message) wireMessage {
 	}
 	w := wireMessage{Role: string(role), Name: m.Name, ToolCallID: m.ToolCallID, Refusal: m.Refusal}
 	switch {
-	case m.Parts != nil:
+	case len(m.Parts) > 0: // the spec's part arrays hold at least one
 		parts := make([]wirePart, len(m.Parts))
 		for i, p := range m.Parts {
 			parts[i] = wirePartOf(p)
