@@ -47,6 +47,8 @@ func validateMessage(i int, m Message, lim ChatLimits) error {
 	required := func(f string) error { return InvalidField(at(f), fmt.Sprintf("'%s' is required", at(f))) }
 	hasContent := strings.TrimSpace(m.Content) != "" || len(m.Parts) > 0
 	switch {
+	case len(m.ToolCalls) > 0 && !lim.AllowTools:
+		return InvalidField(at("tool_calls"), fmt.Sprintf("'%s' may not be set", at("tool_calls")))
 	case len(m.ToolCalls) > 0 && m.Role != RoleAssistant:
 		return InvalidField(at("tool_calls"), fmt.Sprintf("'%s' is only for assistant messages", at("tool_calls")))
 	case m.ToolCallID != "" && m.Role != RoleTool:
@@ -89,10 +91,19 @@ func validateRole(i int, r Role, lim ChatLimits) error {
 		return InvalidField(field, fmt.Sprintf("'%s' may not be %s", field, r))
 	case r == RoleTool && lim.AllowTools:
 		return nil
-	case lim.AllowTools:
-		return InvalidField(field, "'"+field+"' must be system, developer, user, assistant or tool")
 	}
-	return InvalidField(field, "'"+field+"' must be user or assistant")
+	// Name only the roles this surface takes, so that no client is told
+	// to send one it would then refuse.
+	roles := "user or assistant"
+	switch {
+	case lim.AllowSystem && lim.AllowTools:
+		roles = "system, developer, user, assistant or tool"
+	case lim.AllowSystem:
+		roles = "system, developer, user or assistant"
+	case lim.AllowTools:
+		roles = "user, assistant or tool"
+	}
+	return InvalidField(field, "'"+field+"' must be "+roles)
 }
 
 // partsByRole are the content parts each role may send.

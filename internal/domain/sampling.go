@@ -78,11 +78,12 @@ func validateSampling(s Sampling, lim ChatLimits) error {
 		return InvalidField("reasoning_effort", "'reasoning_effort' must be one of none, minimal, low, medium, high or xhigh")
 	}
 	for tok, bias := range s.LogitBias {
-		if bias < -maxLogitBias || bias > maxLogitBias {
-			return between("logit_bias["+truncate(tok, 16)+"]", -maxLogitBias, maxLogitBias)
-		}
+		// The key first, so that only a token id is ever echoed.
 		if !tokenID.MatchString(tok) {
 			return InvalidField("logit_bias", "'logit_bias' keys must be token ids")
+		}
+		if bias < -maxLogitBias || bias > maxLogitBias {
+			return between("logit_bias["+truncate(tok, 16)+"]", -maxLogitBias, maxLogitBias)
 		}
 	}
 	return nil

@@ -88,3 +88,30 @@ func TestStreamStopsWhenClosed(t *testing.T) {
 		t.Errorf("Recv after Close = %v, want canceled (not an hour-long wait)", err)
 	}
 }
+
+// The offline model answers within any bound at any temperature, so
+// those it takes; anything else, tools and formats above all, it would
+// silently drop, so the pool must hear that it refuses them.
+func TestModelTakesOnlyParametersItHonours(t *testing.T) {
+	every := ports.Conversation{
+		Sampling: domain.Sampling{
+			Temperature: new(float64), TopP: new(float64), MaxTokens: new(int), MaxCompletionTokens: new(int), N: new(int),
+			Stop: []string{"x"}, Seed: new(int64), PresencePenalty: new(float64), FrequencyPenalty: new(float64),
+			LogitBias: map[string]int{"1": 1}, Logprobs: new(bool), TopLogprobs: new(int), User: "u",
+			ReasoningEffort: "low", Prediction: domain.JSON(`{}`),
+		},
+		Tools:  domain.Tools{Defs: []domain.Tool{{Name: "f"}}, Choice: domain.ToolChoice{Mode: domain.ToolAuto}, Parallel: new(bool)},
+		Format: &domain.Format{Type: domain.FormatJSONObject},
+	}
+	*every.N, *every.Logprobs = 2, true // 1 and false are no parameter at all
+	names := every.Params()
+	if len(names) != 19 {
+		t.Fatalf("the probe sets %d parameters, want all 19: %q", len(names), names)
+	}
+	taken := map[string]bool{"temperature": true, "max_tokens": true, "max_completion_tokens": true}
+	for _, p := range append(names, "stream", "messages", "") {
+		if got := (fake.Model{}).Takes(p); got != taken[p] {
+			t.Errorf("Takes(%q) = %v, want %v", p, got, taken[p])
+		}
+	}
+}

@@ -27,7 +27,7 @@ func (c *ChatClient) wire(req ports.Conversation) wireRequest {
 	}
 	for _, t := range req.Tools.Defs {
 		w.Tools = append(w.Tools, wireTool{Type: "function", Function: wireFunctionDef{
-			Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict,
+			Name: t.Name, Description: t.Description, Parameters: orAbsent(t.Parameters), Strict: t.Strict,
 		}})
 	}
 	return w
@@ -40,14 +40,14 @@ func (c *ChatClient) wireMessage(m domain.Message) wireMessage {
 	}
 	w := wireMessage{Role: string(role), Name: m.Name, ToolCallID: m.ToolCallID, Refusal: m.Refusal}
 	switch {
-	case m.Parts != nil:
+	case len(m.Parts) > 0: // the spec's part arrays hold at least one
 		parts := make([]wirePart, len(m.Parts))
 		for i, p := range m.Parts {
 			parts[i] = wirePartOf(p)
 		}
 		w.Content = parts
-	case m.Content != "" || len(m.ToolCalls) == 0:
-		w.Content = m.Content
+	case m.Content != "" || len(m.ToolCalls) == 0 && m.Refusal == "":
+		w.Content = m.Content // null for a turn of only tool calls or a refusal, as OpenAI answers it
 	}
 	for _, t := range m.ToolCalls {
 		w.ToolCalls = append(w.ToolCalls, wireToolCall{ID: t.ID, Type: "function", Function: wireFunction{Name: t.Name, Arguments: t.Arguments}})
@@ -63,6 +63,15 @@ func wirePartOf(p domain.Part) wirePart {
 		return wirePart{Type: string(p.Type), Refusal: &p.Text}
 	}
 	return wirePart{Type: string(p.Type), Text: &p.Text}
+}
+
+// orAbsent drops a schema written as null, which the domain takes as
+// none (see domain.JSON) but the upstream's schema, an object, refuses.
+func orAbsent(j domain.JSON) domain.JSON {
+	if string(j) == "null" {
+		return nil
+	}
+	return j
 }
 
 func wireToolChoice(c domain.ToolChoice) any {
@@ -81,7 +90,7 @@ func wireFormatOf(f *domain.Format) *wireFormat {
 	}
 	w := &wireFormat{Type: string(f.Type)}
 	if f.Type == domain.FormatJSONSchema {
-		w.JSONSchema = &wireJSONSchema{Name: f.Name, Description: f.Description, Schema: f.Schema, Strict: f.Strict}
+		w.JSONSchema = &wireJSONSchema{Name: f.Name, Description: f.Description, Schema: orAbsent(f.Schema), Strict: f.Strict}
 	}
 	return w
 }

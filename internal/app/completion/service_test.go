@@ -241,3 +241,112 @@ func TestPromptTextIsLoggedOnlyWhenOptedIn(t *testing.T) {
 		}
 	}
 }
+
+// openAILimits are /v1's: client system turns, tools and several choices.
+var openAILimits = domain.ChatLimits{MaxChars: 1000, MaxMessages: 10, MaxTokensLimit: 500, MaxN: 2, AllowSystem: true, AllowTools: true}
+
+func TestChatNeverCallsModelWithInvalidTools(t *testing.T) {
+	msgs := []domain.Message{{Role: domain.RoleUser, Content: "weather?"}}
+	weather := domain.Tool{Name: "get_weather", Parameters: domain.JSON(`{"type":"object"}`)}
+	for name, tt := range map[string]struct {
+		conv  ports.Conversation
+		field string
+	}{
+		"bad name":           {ports.Conversation{Messages: msgs, Tools: domain.Tools{Defs: []domain.Tool{{Name: "get weather"}}}}, "tools[0].function.name"},
+		"parameters array":   {ports.Conversation{Messages: msgs, Tools: domain.Tools{Defs: []domain.Tool{{Name: "f", Parameters: domain.JSON(`[]`)}}}}, "tools[0].function.parameters"},
+		"choice not in set":  {ports.Conversation{Messages: msgs, Tools: domain.Tools{Defs: []domain.Tool{weather}, Choice: domain.ToolChoice{Mode: domain.ToolFunction, Name: "get_time"}}}, "tool_choice"},
+		"required, no tools": {ports.Conversation{Messages: msgs, Tools: domain.Tools{Choice: domain.ToolChoice{Mode: domain.ToolRequired}}}, "tool_choice"},
+		"json_schema name":   {ports.Conversation{Messages: msgs, Format: &domain.Format{Type: domain.FormatJSONSchema, Schema: domain.JSON(`{}`)}}, "response_format.json_schema.name"},
+	} {
+		ctrl := gomock.NewController(t)
+		model := mocks.NewMockChatModel(ctrl) // no EXPECT: a call fails the test
+		svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: openAILimits})
+		var de *domain.Error
+		if _, err := svc.Chat(context.Background(), tt.conv); !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Field != tt.field {
+			t.Errorf("%s: Chat err = %v, want invalid on %q", name, err, tt.field)
+		}
+		if _, err := svc.ChatStream(context.Background(), tt.conv); !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Field != tt.field {
+			t.Errorf("%s: ChatStream err = %v, want invalid on %q", name, err, tt.field)
+		}
+	}
+}
+
+// Framing adds the operator's system prompt and changes nothing else:
+// tools, format and every sampling parameter reach the model as given.
+func TestChatPassesToolsFormatAndSamplingThrough(t *testing.T) {
+	temp, topP, seed, logprobs, parallel, strict := 0.2, 0.9, int64(7), true, false, true
+	in := ports.Conversation{
+		Model: "gpt-4o",
+		Messages: []domain.Message{
+			{Role: domain.RoleDeveloper, Content: "Answer in French."},
+			{Role: domain.RoleUser, Parts: []domain.Part{{Type: domain.PartText, Text: "What is this?"}, {Type: domain.PartImageURL, ImageURL: "https://example.com/a.png", Detail: "low"}}},
+		},
+		Sampling: domain.Sampling{
+			Temperature: &temp, TopP: &topP, MaxCompletionTokens: intp(200), N: intp(2), Stop: []string{"END"}, Seed: &seed,
+			LogitBias: map[string]int{"1": -5}, Logprobs: &logprobs, TopLogprobs: intp(2), User: "u-1", ReasoningEffort: "low",
+			Prediction: domain.JSON(`{"type":"content","content":"C'est"}`),
+		},
+		Tools: domain.Tools{
+			Defs:     []domain.Tool{{Name: "describe", Description: "Describe an image", Parameters: domain.JSON(`{"type":"object"}`), Strict: &strict}},
+			Choice:   domain.ToolChoice{Mode: domain.ToolFunction, Name: "describe"},
+			Parallel: &parallel,
+		},
+		Format: &domain.Format{Type: domain.FormatJSONSchema, Name: "answer", Schema: domain.JSON(`{"type":"object"}`), Strict: &strict},
+	}
+	want := in
+	want.Messages = append([]domain.Message{{Role: domain.RoleSystem, Content: "sys"}}, in.Messages...)
+
+	ctrl := gomock.NewController(t)
+	model := mocks.NewMockChatModel(ctrl)
+	model.EXPECT().Chat(gomock.Any(), want).Return(domain.Answer{Choices: []domain.Choice{{Text: "ok"}, {Text: "oui"}}}, nil)
+	model.EXPECT().Stream(gomock.Any(), want).Return(&chatmodeltest.Script{End: io.EOF}, nil)
+	svc := completion.New(model, completion.Options{SystemPrompt: "sys", Limits: openAILimits})
+	got, err := svc.Chat(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Usage.ResponseChars != 5 {
+		t.Errorf("response chars = %d, want both choices counted (5)", got.Usage.ResponseChars)
+	}
+	st, err := svc.ChatStream(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	if len(in.Messages) != 2 || in.Messages[0].Role != domain.RoleDeveloper {
+		t.Error("framing changed the caller's conversation")
+	}
+}
+
+// A tool round trip counts what the client sent: its question, the
+// arguments of the call it echoes and the tool's result; never the
+// operator's system prompt, nor the tool's name or call id.
+func TestChatCountsClientCharsOverAToolRoundTrip(t *testing.T) {
+	ask := []domain.Message{{Role: domain.RoleUser, Content: "Weather in Zürich?"}}
+	call := domain.ToolCall{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Zürich"}`}
+	ctrl := gomock.NewController(t)
+	model := mocks.NewMockChatModel(ctrl)
+	gomock.InOrder(
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Choices: []domain.Choice{{ToolCalls: []domain.ToolCall{call}, FinishReason: "tool_calls"}}}, nil),
+		model.EXPECT().Chat(gomock.Any(), gomock.Any()).Return(domain.Answer{Choices: []domain.Choice{{Text: "It is 12°C.", FinishReason: "stop"}}}, nil),
+	)
+	svc := completion.New(model, completion.Options{SystemPrompt: "A system prompt that is never counted.", Limits: openAILimits})
+
+	first, err := svc.Chat(context.Background(), ports.Conversation{Messages: ask})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Usage != (domain.Usage{PromptChars: 18, ResponseChars: 17}) {
+		t.Errorf("asking: usage %+v, want prompt 18, response 17 (the call's arguments)", first.Usage)
+	}
+	round := append(ask,
+		domain.Message{Role: domain.RoleAssistant, ToolCalls: first.Choices[0].ToolCalls},
+		domain.Message{Role: domain.RoleTool, Content: "12°C", ToolCallID: "call_1"})
+	second, err := svc.Chat(context.Background(), ports.Conversation{Messages: round})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Usage != (domain.Usage{PromptChars: 18 + 17 + 4, ResponseChars: 11}) {
+		t.Errorf("answering: usage %+v, want prompt 39, response 11", second.Usage)
+	}
+}
