@@ -83,7 +83,7 @@ func validateSampling(s Sampling, lim ChatLimits) error {
 			return InvalidField("logit_bias", "'logit_bias' keys must be token ids")
 		}
 		if bias < -maxLogitBias || bias > maxLogitBias {
-			return between("logit_bias["+truncate(tok, 16)+"]", -maxLogitBias, maxLogitBias)
+			return between("logit_bias["+tok+"]", -maxLogitBias, maxLogitBias)
 		}
 	}
 	return nil
@@ -93,13 +93,6 @@ var (
 	tokenID      = regexp.MustCompile(`^[0-9]{1,10}$`)
 	functionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 )
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
 
 // ValidateTools checks the functions a client offers the model, how it
 // may call them, and the answer's format.
@@ -114,6 +107,9 @@ func ValidateTools(t Tools, f *Format) error {
 		}
 		if !isObject(d.Parameters) {
 			return InvalidField(field+".parameters", fmt.Sprintf("'%s.parameters' must be a JSON Schema object", field))
+		}
+		if slices.ContainsFunc(t.Defs[:i], func(o Tool) bool { return o.Name == d.Name }) {
+			return InvalidField(field+".name", fmt.Sprintf("'%s.name' repeats an earlier function's name", field)) // the model's call could not say which
 		}
 	}
 	switch c := t.Choice; {

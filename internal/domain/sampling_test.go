@@ -154,6 +154,7 @@ func TestValidateTools(t *testing.T) {
 		{"parameters a number", domain.Tools{Defs: []domain.Tool{fn("f", `1`)}}, nil, badParams(0)},
 		{"parameters true", domain.Tools{Defs: []domain.Tool{fn("f", `true`)}}, nil, badParams(0)},
 		{"128 tools", domain.Tools{Defs: many(128)}, nil, wantError{}},
+		{"a name twice", domain.Tools{Defs: []domain.Tool{weather, fn("a", ""), weather}}, nil, invalid("tools[2].function.name", "'tools[2].function.name' repeats an earlier function's name")},
 		{"129 tools", domain.Tools{Defs: many(129)}, nil, invalid("tools", "'tools' may hold at most 128 functions")},
 		{"tool_choice none without tools", domain.Tools{Choice: domain.ToolChoice{Mode: domain.ToolNone}}, nil, wantError{}},
 		{"tool_choice auto without tools", domain.Tools{Choice: domain.ToolChoice{Mode: domain.ToolAuto}}, nil, wantError{}},

@@ -1,6 +1,10 @@
 package ports
 
-import "github.com/aoai-api/aoai-api/internal/domain"
+import (
+	"slices"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+)
 
 // Conversation is what crosses both ports: the turns to answer, the
 // sampling parameters, the tools the model may call and the answer's
@@ -23,7 +27,8 @@ type ParamTaker interface {
 }
 
 // Params names the parameters the conversation sets, as OpenAI spells
-// them, so that a model that cannot take one refuses it by name.
+// them, so that a model that cannot take one refuses it by name; an
+// image part counts as image_url, as a model without vision drops it.
 func (c Conversation) Params() []string {
 	s := c.Sampling
 	var out []string
@@ -51,5 +56,8 @@ func (c Conversation) Params() []string {
 	add("tool_choice", c.Tools.Choice.Mode != domain.ToolDefault)
 	add("parallel_tool_calls", c.Tools.Parallel != nil)
 	add("response_format", c.Format != nil && c.Format.Type != domain.FormatText)
+	add("image_url", slices.ContainsFunc(c.Messages, func(m domain.Message) bool {
+		return slices.ContainsFunc(m.Parts, func(p domain.Part) bool { return p.Type == domain.PartImageURL })
+	}))
 	return out
 }

@@ -29,6 +29,8 @@ func TestParamsNamesExactlyTheSetParameters(t *testing.T) {
 			Tools:    domain.Tools{Parallel: ptr(false)},
 		}, []string{"temperature", "seed", "top_logprobs", "parallel_tool_calls"}},
 		{"n above 1", ports.Conversation{Sampling: domain.Sampling{N: ptr(2)}}, []string{"n"}},
+		{"an image part", ports.Conversation{Messages: []domain.Message{{Role: domain.RoleUser, Parts: []domain.Part{
+			{Type: domain.PartText, Text: "what is this"}, {Type: domain.PartImageURL, ImageURL: "https://x/y.png"}}}}}, []string{"image_url"}},
 		{"logprobs true", ports.Conversation{Sampling: domain.Sampling{Logprobs: ptr(true)}}, []string{"logprobs"}},
 		{"json_object", ports.Conversation{Format: &domain.Format{Type: domain.FormatJSONObject}}, []string{"response_format"}},
 		{"tool_choice none alone", ports.Conversation{Tools: domain.Tools{Choice: domain.ToolChoice{Mode: domain.ToolNone}}}, []string{"tool_choice"}},

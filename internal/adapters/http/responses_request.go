@@ -264,7 +264,7 @@ func (r *responsesRequest) tools() (domain.Tools, error) {
 		default:
 			return t, domain.Unsupported(field, fmt.Sprintf("'%s' %q is not supported by this service: it relays function tools only", field, d.typ))
 		}
-		t.Defs = append(t.Defs, domain.Tool{Name: d.Name, Description: d.Description, Parameters: domain.JSON(d.Parameters), Strict: d.Strict})
+		t.Defs = append(t.Defs, domain.Tool{Name: d.Name, Description: d.Description, Parameters: schemaOf(d.Parameters), Strict: d.Strict})
 	}
 	switch c := r.ToolChoice; {
 	case !c.object && c.mode == "":
@@ -288,7 +288,7 @@ func (f *responsesFormat) format() (*domain.Format, error) {
 	switch out.Type {
 	case domain.FormatText, domain.FormatJSONObject:
 	case domain.FormatJSONSchema:
-		out.Name, out.Description, out.Schema, out.Strict = f.Name, f.Description, domain.JSON(f.Schema), f.Strict
+		out.Name, out.Description, out.Schema, out.Strict = f.Name, f.Description, schemaOf(f.Schema), f.Strict
 	default:
 		return nil, domain.InvalidField("text.format.type", "'text.format.type' must be text, json_object or json_schema")
 	}

@@ -265,7 +265,7 @@ func (r *v1ChatRequest) tools() (domain.Tools, error) {
 			return t, domain.Unsupported(field, fmt.Sprintf("'%s' must be function: this service relays function tools only", field))
 		}
 		f := d.Function
-		t.Defs = append(t.Defs, domain.Tool{Name: f.Name, Description: f.Description, Parameters: domain.JSON(f.Parameters), Strict: f.Strict})
+		t.Defs = append(t.Defs, domain.Tool{Name: f.Name, Description: f.Description, Parameters: schemaOf(f.Parameters), Strict: f.Strict})
 	}
 	c := r.ToolChoice
 	switch {
@@ -292,11 +292,19 @@ func (f *v1ResponseFormat) format() (*domain.Format, error) {
 			return nil, domain.InvalidField("response_format.json_schema", "'response_format.json_schema' is required for type json_schema")
 		}
 		s := f.JSONSchema
-		out.Name, out.Description, out.Schema, out.Strict = s.Name, s.Description, domain.JSON(s.Schema), s.Strict
+		out.Name, out.Description, out.Schema, out.Strict = s.Name, s.Description, schemaOf(s.Schema), s.Strict
 	default:
 		return nil, domain.InvalidField("response_format.type", "'response_format.type' must be text, json_object or json_schema")
 	}
 	return out, nil
+}
+
+// schemaOf is a schema as the client wrote it; null is no schema.
+func schemaOf(v jsontext.Value) domain.JSON {
+	if v.Kind() == 'n' {
+		return nil
+	}
+	return domain.JSON(v)
 }
 
 func (p *v1Prediction) value() (domain.JSON, error) {

@@ -97,6 +97,9 @@ func (s *v1Stream) delta(w *sseWriter, d domain.Delta) error {
 func (s *v1Stream) done(w *sseWriter, out domain.Completion) error {
 	choices := make([]v1ChunkChoice, 0, len(out.Choices))
 	for i, c := range out.Choices {
+		if c.FinishReason == "" {
+			continue // the upstream never finished it: say nothing rather than ""
+		}
 		finish := c.FinishReason
 		choices = append(choices, v1ChunkChoice{Index: i, FinishReason: &finish})
 	}

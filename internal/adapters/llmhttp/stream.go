@@ -51,6 +51,9 @@ type chunk struct {
 // finish-only delta is not a piece.
 func (ch *chunk) deltas(out []domain.Delta) []domain.Delta {
 	for _, c := range ch.Choices {
+		if c.Index < 0 || c.Index >= maxChoices {
+			continue // no client asked for it: n is bounded far below
+		}
 		d := domain.Delta{Choice: c.Index, Text: c.Delta.Content, Refusal: c.Delta.Refusal, Logprobs: c.Logprobs}
 		for _, t := range c.Delta.ToolCalls {
 			d.ToolCalls = append(d.ToolCalls, domain.ToolCallDelta{Index: t.Index, ID: t.ID, Name: t.Function.Name, Arguments: t.Function.Arguments})

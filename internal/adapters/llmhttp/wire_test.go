@@ -196,6 +196,7 @@ func TestStreamKeepsLogprobsOnlyPieces(t *testing.T) {
 func TestStreamBoundsTheChoicesItHolds(t *testing.T) {
 	srv := sseServer(t, []string{
 		chunkOf(`{"index":0,"delta":{"content":"x"},"finish_reason":null}`),
+		chunkOf(`{"index":1000000000,"delta":{"content":"far"},"finish_reason":null}`, `{"index":-1,"delta":{"content":"neg"},"finish_reason":null}`),
 		chunkOf(`{"index":0,"delta":{},"finish_reason":"stop"}`,
 			`{"index":1000000000,"delta":{},"finish_reason":"stop"}`,
 			`{"index":-1,"delta":{},"finish_reason":"stop"}`,
@@ -205,7 +206,9 @@ func TestStreamBoundsTheChoicesItHolds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drainDeltas(t, st)
+	if got := drainDeltas(t, st); len(got) != 1 || got[0].Text != "x" {
+		t.Errorf("pieces = %+v, want only choice 0's: no client asked for the others", got)
+	}
 	if r := st.Result(); len(r.Choices) != 1 || r.FinishReason() != "stop" {
 		t.Errorf("result holds %d choices, want the one real one", len(r.Choices))
 	}
