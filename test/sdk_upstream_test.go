@@ -479,8 +479,8 @@ func forwardDiffs(sent, got map[string]any, operator string) []string {
 	}
 	diffs = append(diffs, streamDiffs(sent["stream"] == true, got)...)
 	for k := range got {
-		if _, ok := sent[k]; !ok && k != "messages" && k != "stream" && k != "stream_options" {
-			diffs = append(diffs, fmt.Sprintf("the upstream got %q=%s, which the client never sent", k, compact(got[k])))
+		if _, ok := sent[k]; (!ok || k == "model") && k != "messages" && k != "stream" && k != "stream_options" {
+			diffs = append(diffs, fmt.Sprintf("the upstream got %q=%s, which it must not", k, compact(got[k])))
 		}
 	}
 	want := []any{map[string]any{"role": "system", "content": operator}}
