@@ -59,6 +59,12 @@ func TestOfficialOpenAISDK(t *testing.T) {
 		"responsesItemReference", "responsesBuiltinTool", "badGatewayNoRetry")
 	run.checkUpstream(t, up, sdkOperatorPrompt)
 
+	if sent := run.requestsOf("retriesThrottling"); len(sent) == 2 {
+		if h := sent[0].Headers; sent[0].Status != http.StatusTooManyRequests || h["x-should-retry"] != "true" || h["retry-after"] == "" {
+			t.Errorf("the throttled call got %d with %v, want 429 with x-should-retry: true and a Retry-After", sent[0].Status, h)
+		}
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(throttled) != 2 {

@@ -334,18 +334,21 @@ func asSlice(v any) []any {
 
 // sdkSent is one request an SDK script made, as its logging fetch saw it.
 type sdkSent struct {
-	Step   string         `json:"step"`
-	Method string         `json:"method"`
-	Path   string         `json:"path"`
-	Status int            `json:"status"`
-	Body   map[string]any `json:"body"`
+	Step    string            `json:"step"`
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"` // x-should-retry, retry-after
+	Body    map[string]any    `json:"body"`
 }
 
-// sdkRun is what a script printed: "ok <step>" per passed step and
-// "sent {...}" per request.
+// sdkRun is what a script printed: "ok <step>" per passed step,
+// "FAIL <step>: why" per failed one and "sent {...}" per request.
 type sdkRun struct {
-	out  string
-	sent []sdkSent
+	out    string
+	sent   []sdkSent
+	passed map[string]bool
+	failed map[string]string
 }
 
 // runSDKScript runs one script in test/sdk against svc. A failing script
@@ -360,8 +363,16 @@ func runSDKScript(t *testing.T, svc *service, script string, env ...string) sdkR
 	if err != nil {
 		t.Errorf("%s: %v", script, err)
 	}
-	run := sdkRun{out: string(out)}
+	run := sdkRun{out: string(out), passed: map[string]bool{}, failed: map[string]string{}}
 	for line := range strings.Lines(run.out) {
+		line = strings.TrimSuffix(line, "\n")
+		if step, ok := strings.CutPrefix(line, "ok "); ok {
+			run.passed[step] = true
+		}
+		if rest, ok := strings.CutPrefix(line, "FAIL "); ok {
+			step, why, _ := strings.Cut(rest, ": ")
+			run.failed[step] = why
+		}
 		if rest, ok := strings.CutPrefix(line, "sent "); ok {
 			var s sdkSent
 			if err := json.Unmarshal([]byte(rest), &s); err != nil {
@@ -378,14 +389,12 @@ func runSDKScript(t *testing.T, svc *service, script string, env ...string) sdkR
 func (r sdkRun) checkSteps(t *testing.T, steps ...string) {
 	t.Helper()
 	for _, step := range steps {
-		if strings.Contains(r.out, "ok "+step+"\n") {
+		if r.passed[step] {
 			continue
 		}
-		why := "never ran"
-		for line := range strings.Lines(r.out) {
-			if strings.HasPrefix(line, "FAIL "+step+": ") {
-				why = strings.TrimSpace(line)
-			}
+		why, ok := r.failed[step]
+		if !ok {
+			why = "it never ran:\n" + r.out
 		}
 		t.Errorf("step %s did not pass: %s", step, why)
 	}

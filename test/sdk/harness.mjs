@@ -14,7 +14,8 @@ const counts = {};
 export const marker = (step) => `[${step}]`;
 
 // sdkFetch is handed to each SDK as its fetch. It prints the body the
-// SDK built, as it went out, and the status it got back.
+// SDK built, as it went out, and the status and retry headers it got
+// back.
 export async function sdkFetch(url, init = {}) {
   const step = current;
   counts[step] = (counts[step] ?? 0) + 1;
@@ -28,7 +29,10 @@ export async function sdkFetch(url, init = {}) {
     }
   }
   const path = new URL(url instanceof Request ? url.url : url).pathname;
-  console.log("sent " + JSON.stringify({ step, method: init.method ?? "GET", path, status: res.status, body }));
+  // The headers that tell a client whether to retry.
+  const headers = {};
+  for (const h of ["x-should-retry", "retry-after"]) if (res.headers.has(h)) headers[h] = res.headers.get(h);
+  console.log("sent " + JSON.stringify({ step, method: init.method ?? "GET", path, status: res.status, headers, body }));
   return res;
 }
 
