@@ -27,6 +27,23 @@ type sdkUpstream struct {
 	seen []map[string]any
 }
 
+// sdkOperatorPrompt is the operator's SYSTEM_PROMPT in the SDK tests: it
+// must reach the upstream first, before anything the client says.
+const sdkOperatorPrompt = "Operator rules: stay on topic."
+
+// sdkEnv is the service's environment for the SDK tests: the upstream's
+// 429 and 5xx reach the SDK untouched by the service's own retries.
+func sdkEnv(up *sdkUpstream) map[string]string {
+	return map[string]string{
+		"AZURE_OPENAI_ENDPOINT":        up.URL + "/",
+		"AZURE_OPENAI_API_KEY":         testAPIKey,
+		"AZURE_OPENAI_DEPLOYMENT_NAME": testDeployment,
+		"AZURE_OPENAI_API_VERSION":     testAPIVersion,
+		"SYSTEM_PROMPT":                sdkOperatorPrompt,
+		"UPSTREAM_MAX_RETRIES":         "0",
+	}
+}
+
 // sdkUsage is what every answer costs, with the details the service must
 // pass on.
 var sdkUsage = map[string]any{
