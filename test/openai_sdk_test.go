@@ -2,7 +2,6 @@ package test
 
 import (
 	"net/http"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +14,9 @@ import (
 func TestOfficialOpenAISDK(t *testing.T) {
 	var mu sync.Mutex
 	var throttled []time.Time
-	up := newAzureUpstream(t, func(w http.ResponseWriter, req wireRequest) {
-		if last := req.Messages[len(req.Messages)-1].Content; last == "please-throttle" {
+	up := newSDKUpstream(t, func(w http.ResponseWriter, body map[string]any) bool {
+		switch last := lastUserText(asSlice(body["messages"])); {
+		case strings.HasSuffix(last, "please-throttle"):
 			mu.Lock()
 			throttled = append(throttled, time.Now())
 			first := len(throttled) == 1
@@ -24,34 +24,30 @@ func TestOfficialOpenAISDK(t *testing.T) {
 			if first {
 				w.Header().Set("Retry-After", "1")
 				azureError(w, http.StatusTooManyRequests, "429", "Rate limit is exceeded.")
-				return
+				return true
 			}
+		case strings.HasSuffix(last, "please-fail"):
+			azureError(w, http.StatusInternalServerError, "InternalServerError", "The server had an error while processing your request.")
+			return true
 		}
-		if req.Stream {
-			azureStreamStart(w)
-			sseChunk(w, "echo: ", nil)
-			sseChunk(w, req.Messages[len(req.Messages)-1].Content, nil)
-			azureStreamEnd(w, true)
-			return
-		}
-		azureReply(w, req)
+		return false
 	})
-	env := azureEnv(up)
-	env["UPSTREAM_MAX_RETRIES"] = "0" // let the 429 reach the SDK
-	svc := startService(t, env)
+	svc := startService(t, sdkEnv(up))
 
-	node := exec.CommandContext(t.Context(), "node", "openai_sdk.mjs")
-	node.Dir = "sdk"
-	node.Env = append(node.Environ(), "AOAI_API_BASE_URL="+svc.URL+"/v1", "AOAI_API_MODEL="+testDeployment)
-	out, err := node.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the official SDK failed against the service: %v\n%s", err, out)
-	}
-	for _, step := range []string{"nonStreaming", "streaming", "retriesThrottling", "badRequest", "unknownModel", "models"} {
-		if !strings.Contains(string(out), "ok "+step+"\n") {
-			t.Errorf("step %s did not pass:\n%s", step, out)
+	run := runSDKScript(t, svc, "openai_sdk.mjs")
+	run.checkSteps(t, "nonStreaming", "streaming", "retriesThrottling", "badRequest", "audioRefused", "unknownField",
+		"unknownModel", "models", "toolCall", "history", "streamedToolCall", "parse", "choicesWithLogprobs",
+		"samplingParams", "reasoningParams", "responsesText", "responsesStream", "responsesStreamToolCall",
+		"responsesToolRoundTrip", "responsesParse", "responsesPreviousID", "responsesStore",
+		"responsesItemReference", "responsesBuiltinTool", "badGatewayNoRetry")
+	run.checkUpstream(t, up, sdkOperatorPrompt)
+
+	if sent := run.requestsOf("retriesThrottling"); len(sent) == 2 {
+		if h := sent[0].Headers; sent[0].Status != http.StatusTooManyRequests || h["x-should-retry"] != "true" || h["retry-after"] == "" {
+			t.Errorf("the throttled call got %d with %v, want 429 with x-should-retry: true and a Retry-After", sent[0].Status, h)
 		}
 	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(throttled) != 2 {
