@@ -42,7 +42,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s); make test runs t
 lint: ## staticcheck, pinned; CI runs it after make test
 	go run $(STATICCHECK) ./...
 
-sdk-deps: ## install the official openai npm SDK that the /v1 contract test drives (needs Node 20 + npm)
+sdk-deps: ## install the openai, LangChain.js and AI SDK packages the /v1 end-to-end tests drive (needs Node 20 + npm)
 	npm ci --prefix test/sdk --no-audit --no-fund --loglevel=error
 
 contract: ## the OpenAPI contract tests alone (make test runs them too)
