@@ -17,18 +17,7 @@ type responsesInput struct {
 }
 
 func (in *responsesInput) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	switch dec.PeekKind() {
-	case 'n':
-		_, err := dec.ReadToken()
-		return err
-	case '"':
-		in.text = new(string)
-		return json.UnmarshalDecode(dec, in.text)
-	case '[':
-		in.items = []responsesItem{}
-		return json.UnmarshalDecode(dec, &in.items)
-	}
-	return errors.New("want a string or an array")
+	return decodeTextOrList(dec, func() *string { in.text = new(string); return in.text }, &in.items)
 }
 
 func (responsesInput) jsonKinds() string { return "a string or an array of input items" }
@@ -94,17 +83,7 @@ type responsesContent struct {
 }
 
 func (c *responsesContent) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	switch dec.PeekKind() {
-	case 'n':
-		_, err := dec.ReadToken()
-		return err
-	case '"':
-		return json.UnmarshalDecode(dec, &c.text)
-	case '[':
-		c.parts = []responsesPart{}
-		return json.UnmarshalDecode(dec, &c.parts)
-	}
-	return errors.New("want a string or an array")
+	return decodeTextOrList(dec, func() *string { return &c.text }, &c.parts)
 }
 
 func (responsesContent) jsonKinds() string { return "a string or an array of content parts" }

@@ -60,17 +60,6 @@ type responsesRefused struct {
 // rejectsUnknown makes decodeJSON refuse members the request does not name.
 func (*responsesRequest) rejectsUnknown() {}
 
-// set is what the client set of the refused rows, by name.
-func (f *responsesRefused) set() map[string]jsontext.Value {
-	return map[string]jsontext.Value{
-		"background": f.Background, "store": f.Store, "previous_response_id": f.PreviousResponseID, "conversation": f.Conversation, "metadata": f.Metadata,
-		"prompt": f.Prompt, "prompt_cache_key": f.PromptCacheKey, "prompt_cache_retention": f.PromptCacheRetention,
-		"service_tier": f.ServiceTier, "truncation": f.Truncation, "safety_identifier": f.SafetyIdentifier,
-		"max_tool_calls": f.MaxToolCalls, "top_logprobs": f.TopLogprobs, "stream_options": f.StreamOptions,
-		"modalities": f.Modalities, "audio": f.Audio,
-	}
-}
-
 // responsesParams is /v1/responses' table. A member it does not list is
 // refused like a refused row, by the decoder.
 var responsesParams = []param{
@@ -238,7 +227,7 @@ func (r *responsesRequest) input(served func(string) bool) (ports.Conversation, 
 // refused answers the members the request type names only to refuse
 // most of their values.
 func (r *responsesRequest) refused() error {
-	if err := refuseListed(r.responsesRefused.set(), responsesParams); err != nil {
+	if err := refuseListed(&r.responsesRefused, responsesParams); err != nil {
 		return err
 	}
 	for i, v := range r.Include {
@@ -284,13 +273,5 @@ func (f *responsesFormat) format() (*domain.Format, error) {
 	if f == nil {
 		return nil, nil
 	}
-	out := &domain.Format{Type: domain.FormatType(f.Type)}
-	switch out.Type {
-	case domain.FormatText, domain.FormatJSONObject:
-	case domain.FormatJSONSchema:
-		out.Name, out.Description, out.Schema, out.Strict = f.Name, f.Description, schemaOf(f.Schema), f.Strict
-	default:
-		return nil, domain.InvalidField("text.format.type", "'text.format.type' must be text, json_object or json_schema")
-	}
-	return out, nil
+	return formatOf(domain.Format{Type: domain.FormatType(f.Type), Name: f.Name, Description: f.Description, Schema: schemaOf(f.Schema), Strict: f.Strict}, "text.format.type")
 }

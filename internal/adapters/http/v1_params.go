@@ -2,8 +2,8 @@ package http
 
 import (
 	"fmt"
-
-	"github.com/go-json-experiment/json/jsontext"
+	"reflect"
+	"strings"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
 )
@@ -66,16 +66,20 @@ var v1ChatParams = []param{
 	{"web_search_options", refused, "no backend searches the web"},
 }
 
-// refuseListed refuses the first refused row the client set: null is
-// "not given", as SDKs send it, and letThrough values pass. Members the
-// table does not list never get this far: the decoder refuses them.
-func refuseListed(set map[string]jsontext.Value, table []param) error {
-	for _, p := range table {
-		v, ok := set[p.name]
-		if p.does != refused || !ok || len(v) == 0 || string(v) == "null" || letThrough[p.name] == string(v) {
+// refuseListed refuses the first member set in rows, a pointer to a
+// struct of jsontext.Value fields that the refused rows decode into:
+// null is "not given", as SDKs send it, and letThrough values pass.
+// Members the table does not list never get this far: the decoder
+// refuses them.
+func refuseListed(rows any, table []param) error {
+	v := reflect.ValueOf(rows).Elem()
+	for i := range v.NumField() {
+		val := v.Field(i).Bytes()
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if len(val) == 0 || string(val) == "null" || letThrough[name] == string(val) {
 			continue
 		}
-		return unsupported(p.name, table)
+		return unsupported(name, table)
 	}
 	return nil
 }

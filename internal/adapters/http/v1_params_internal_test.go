@@ -3,7 +3,9 @@ package http
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,6 +92,24 @@ func TestEveryRefusedRowIsRefusedWithItsReason(t *testing.T) {
 			}
 			if err := s.check(fmt.Sprintf(s.body, p.name, "null")); err != nil {
 				t.Errorf("%s: null refused: %v", p.name, err)
+			}
+		}
+	}
+}
+
+// TestEveryRefusedMemberHasARow keeps the structs the refused rows
+// decode into and the tables in step: a member without a row would be
+// refused without its reason.
+func TestEveryRefusedMemberHasARow(t *testing.T) {
+	for _, s := range []struct {
+		rows  any
+		table []param
+	}{{v1Refused{}, v1ChatParams}, {responsesRefused{}, responsesParams}} {
+		typ := reflect.TypeOf(s.rows)
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if !slices.ContainsFunc(s.table, func(p param) bool { return p.name == name && p.does == refused }) {
+				t.Errorf("%s.%s decodes %q, which its table does not list as refused", typ.Name(), typ.Field(i).Name, name)
 			}
 		}
 	}

@@ -62,15 +62,6 @@ type v1Refused struct {
 // rejectsUnknown makes decodeJSON refuse members the request does not name.
 func (*v1ChatRequest) rejectsUnknown() {}
 
-// refused is what the client set of the refused rows, by name.
-func (r *v1ChatRequest) refused() map[string]jsontext.Value {
-	f := &r.v1Refused
-	return map[string]jsontext.Value{
-		"modalities": f.Modalities, "audio": f.Audio, "functions": f.Functions, "function_call": f.FunctionCall,
-		"store": f.Store, "metadata": f.Metadata, "service_tier": f.ServiceTier, "web_search_options": f.WebSearchOptions,
-	}
-}
-
 type v1StreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
@@ -104,15 +95,22 @@ type v1ImageURL struct {
 }
 
 func (c *v1Content) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeTextOrList(dec, func() *string { return &c.text }, &c.parts)
+}
+
+// decodeTextOrList decodes what OpenAI lets be either: null, a string
+// into text(), or an array into list, made non-nil so that an empty
+// array is told apart from none.
+func decodeTextOrList[T any](dec *jsontext.Decoder, text func() *string, list *[]T) error {
 	switch dec.PeekKind() {
 	case 'n':
 		_, err := dec.ReadToken()
 		return err
 	case '"':
-		return json.UnmarshalDecode(dec, &c.text)
+		return json.UnmarshalDecode(dec, text())
 	case '[':
-		c.parts = []v1Part{}
-		return json.UnmarshalDecode(dec, &c.parts)
+		*list = []T{}
+		return json.UnmarshalDecode(dec, list)
 	}
 	return errors.New("want a string or an array")
 }
@@ -204,7 +202,7 @@ type v1Prediction struct {
 // input checks what only this surface has (the model, the wire shapes)
 // and hands the rest to the same domain validation as /api/chat.
 func (r *v1ChatRequest) input(served func(string) bool) (ports.Conversation, error) {
-	if err := refuseListed(r.refused(), v1ChatParams); err != nil {
+	if err := refuseListed(&r.v1Refused, v1ChatParams); err != nil {
 		return ports.Conversation{}, err
 	}
 	if r.Model == "" {
@@ -284,19 +282,25 @@ func (f *v1ResponseFormat) format() (*domain.Format, error) {
 	if f == nil {
 		return nil, nil
 	}
-	out := &domain.Format{Type: domain.FormatType(f.Type)}
-	switch out.Type {
-	case domain.FormatText, domain.FormatJSONObject:
-	case domain.FormatJSONSchema:
-		if f.JSONSchema == nil {
-			return nil, domain.InvalidField("response_format.json_schema", "'response_format.json_schema' is required for type json_schema")
-		}
-		s := f.JSONSchema
+	out := domain.Format{Type: domain.FormatType(f.Type)}
+	if s := f.JSONSchema; s != nil {
 		out.Name, out.Description, out.Schema, out.Strict = s.Name, s.Description, schemaOf(s.Schema), s.Strict
-	default:
-		return nil, domain.InvalidField("response_format.type", "'response_format.type' must be text, json_object or json_schema")
+	} else if out.Type == domain.FormatJSONSchema {
+		return nil, domain.InvalidField("response_format.json_schema", "'response_format.json_schema' is required for type json_schema")
 	}
-	return out, nil
+	return formatOf(out, "response_format.type")
+}
+
+// formatOf is a format in either surface's spelling, once its type is
+// one the service forwards; typeField names the type in the request.
+func formatOf(f domain.Format, typeField string) (*domain.Format, error) {
+	switch f.Type {
+	case domain.FormatText, domain.FormatJSONObject:
+		return &domain.Format{Type: f.Type}, nil // a schema sent beside them means nothing
+	case domain.FormatJSONSchema:
+		return &f, nil
+	}
+	return nil, domain.InvalidField(typeField, fmt.Sprintf("'%s' must be text, json_object or json_schema", typeField))
 }
 
 // schemaOf is a schema as the client wrote it; null is no schema.
