@@ -104,10 +104,10 @@ func (mr *MockChatStreamMockRecorder) Close() *gomock.Call {
 }
 
 // Recv mocks base method.
-func (m *MockChatStream) Recv() (string, error) {
+func (m *MockChatStream) Recv() (domain.Delta, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Recv")
-	ret0, _ := ret[0].(string)
+	ret0, _ := ret[0].(domain.Delta)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }

@@ -148,10 +148,10 @@ func (mr *MockCompletionStreamMockRecorder) Completion() *gomock.Call {
 }
 
 // Recv mocks base method.
-func (m *MockCompletionStream) Recv() (string, error) {
+func (m *MockCompletionStream) Recv() (domain.Delta, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Recv")
-	ret0, _ := ret[0].(string)
+	ret0, _ := ret[0].(domain.Delta)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
