@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aoai-api/aoai-api/internal/adapters/azureopenai"
 	"github.com/aoai-api/aoai-api/internal/adapters/fake"
@@ -68,6 +69,7 @@ type backends struct {
 	cfg     Config
 	client  *http.Client
 	metrics *metrics.Metrics
+	tracer  trace.Tracer // each attempt's client span; nil when tracing is off
 	entra   azcore.TokenCredential
 	err     error // why no Entra credential could be made
 }
@@ -114,7 +116,7 @@ func (bs *backends) unconfigured(e *domain.Error) (ports.ChatModel, *domain.Erro
 // serves it, and reports the backends that could not be built.
 func (bs *backends) pool(models []llmModel, log zerolog.Logger) (*pool.Pool, []*domain.Error) {
 	built, problems := bs.poolModels(models)
-	return pool.New(built, bs.cfg.poolOptions(bs.metrics, log)), problems
+	return pool.New(built, bs.cfg.poolOptions(bs.metrics, log, bs.tracer)), problems
 }
 
 // poolModels turns configured models into the pool's, and reports the
@@ -173,7 +175,7 @@ func (u unconfigured) Stream(context.Context, ports.Conversation) (ports.ChatStr
 }
 
 // poolOptions are the pool's rules, from the settings.
-func (c Config) poolOptions(obs pool.Observer, log zerolog.Logger) pool.Options {
+func (c Config) poolOptions(obs pool.Observer, log zerolog.Logger, tracer trace.Tracer) pool.Options {
 	return pool.Options{
 		Timeout: c.UpstreamTimeout,
 		Health: pool.Policy{
@@ -183,6 +185,7 @@ func (c Config) poolOptions(obs pool.Observer, log zerolog.Logger) pool.Options 
 		Retry:    pool.Retry{MaxAttempts: 1 + c.UpstreamMaxRetries, MaxRetryWait: c.UpstreamMaxRetryWait},
 		Observer: obs,
 		Log:      log,
+		Tracer:   tracer,
 	}
 }
 

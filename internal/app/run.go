@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aoai-api/aoai-api/api"
 	"github.com/aoai-api/aoai-api/internal/adapters/admission"
@@ -56,7 +57,7 @@ func Run(ctx context.Context, stdout io.Writer, reload <-chan struct{}) error {
 	} else {
 		others = append(others, httpadapter.Listener{Name: "metrics listening", Addr: net.JoinHostPort(cfg.Host, cfg.MetricsPort), Handler: metricsOnly(scrape)})
 	}
-	bs := &backends{cfg: cfg, client: llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), metrics: m}
+	bs := &backends{cfg: cfg, client: llmhttp.NewHTTPClient(cfg.UpstreamAttemptTimeout), metrics: m, tracer: ops.tracerFor()}
 	model, _ := bs.pool(res.Models, log) // what could not be built, readiness reads from the pool
 	h, err := newHandler(res, log, model, ops)
 	if err != nil {
@@ -76,9 +77,22 @@ func (c Config) serverLimits() httpadapter.Limits {
 // operations are the hooks that serve operators rather than clients.
 type operations struct {
 	metrics  *metrics.Metrics
-	scrape   http.Handler    // GET /metrics on the API port; nil when it has a port of its own
-	draining <-chan struct{} // closed when the drain begins
-	limiter  *limits.Limiter // nil: the process's own, built by newHandler
+	scrape   http.Handler         // GET /metrics on the API port; nil when it has a port of its own
+	draining <-chan struct{}      // closed when the drain begins
+	limiter  *limits.Limiter      // nil: the process's own, built by newHandler
+	tracer   trace.TracerProvider // nil when tracing is off, so nothing on the hot path pays for it
+}
+
+// tracerScope names the service's spans' instrumentation scope.
+const tracerScope = "github.com/aoai-api/aoai-api"
+
+// tracerFor is the tracer the driven adapters open spans with; nil when
+// tracing is off.
+func (o operations) tracerFor() trace.Tracer {
+	if o.tracer == nil {
+		return nil
+	}
+	return o.tracer.Tracer(tracerScope, trace.WithInstrumentationVersion(version))
 }
 
 // newMetrics builds a registry of our own, never the client library's
@@ -111,7 +125,11 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 	// The gate wraps the pool, on the driven port, so every route that
 	// reaches a model, streams included, shares one bound on concurrent
 	// requests, each holding one slot however many backends it tries.
-	gated := admission.Limit(model, cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout)
+	var gateOpts []admission.Option
+	if t := ops.tracerFor(); t != nil {
+		gateOpts = append(gateOpts, admission.WithTracer(t))
+	}
+	gated := admission.Limit(model, cfg.MaxConcurrentUpstream, cfg.UpstreamQueueTimeout, gateOpts...)
 	if ops.limiter == nil {
 		local := cfg
 		local.RedisURL = ""
@@ -135,6 +153,7 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		Draining:     ops.draining,
 		Observer:     ops.metrics,
 		Metrics:      ops.scrape,
+		Tracer:       ops.tracer,
 		WriteTimeout: cfg.WriteTimeout,
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, KeyIDs: cfg.keyIDs(), CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,

@@ -8,6 +8,10 @@ import (
 	"math"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -16,19 +20,31 @@ import (
 // time. A call waits up to wait for a slot and is then refused with
 // KindUnavailable, so that load sheds fast instead of piling up.
 type gate struct {
-	model ports.ChatModel
-	slots chan struct{}
-	wait  time.Duration
+	model  ports.ChatModel
+	slots  chan struct{}
+	wait   time.Duration
+	tracer trace.Tracer // nil: no span around a wait
 }
+
+// Option adjusts a gate.
+type Option func(*gate)
+
+// WithTracer opens a span around each wait for a slot, so a trace shows
+// time spent queued apart from the model's.
+func WithTracer(t trace.Tracer) Option { return func(g *gate) { g.tracer = t } }
 
 var _ ports.ChatModel = (*gate)(nil)
 
 // Limit wraps model; max <= 0 means no limit and returns model itself.
-func Limit(model ports.ChatModel, max int, wait time.Duration) ports.ChatModel {
+func Limit(model ports.ChatModel, max int, wait time.Duration, opts ...Option) ports.ChatModel {
 	if max <= 0 {
 		return model
 	}
-	return &gate{model: model, slots: make(chan struct{}, max), wait: wait}
+	g := &gate{model: model, slots: make(chan struct{}, max), wait: wait}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
 }
 
 // Chat holds a slot for the whole call.
@@ -66,6 +82,22 @@ func (g *gate) acquire(ctx context.Context) error {
 	}
 	if err := domain.Ended(ctx, "the wait for a model call timed out", nil); err != nil {
 		return err
+	}
+	return g.queue(ctx)
+}
+
+// queue waits for a slot, inside a span when tracing.
+func (g *gate) queue(ctx context.Context) (err error) {
+	if g.tracer != nil {
+		var span trace.Span
+		_, span = g.tracer.Start(ctx, "admission wait")
+		defer func() {
+			if err != nil {
+				span.SetAttributes(attribute.String("error.type", string(domain.KindOf(err))))
+				span.SetStatus(codes.Error, "no slot")
+			}
+			span.End()
+		}()
 	}
 	timer := time.NewTimer(g.wait)
 	defer timer.Stop()

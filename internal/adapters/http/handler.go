@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -37,6 +38,7 @@ type Options struct {
 	Draining  <-chan struct{}        // closed when shutdown begins: /readyz answers 503 from then on
 	Observer  RequestObserver        // told about every request; nil for none
 	Metrics   http.Handler           // served at GET /metrics; nil when it has its own port
+	Tracer    trace.TracerProvider   // opens each request's server span; nil traces nothing
 }
 
 // Handler is the engine with every route and middleware.
@@ -82,8 +84,11 @@ func NewHandler(log zerolog.Logger, svc ports.Completer, opts Options) *Handler 
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	e.Use(writeDeadline(opts.WriteTimeout))
-	e.Use(observe(opts.Observer), correlate(log), accessLog(), recovery())
+	e.Use(writeDeadline(opts.WriteTimeout), observe(opts.Observer))
+	if opts.Tracer != nil {
+		e.Use(tracing(opts.Tracer)) // before correlation, so every log line has the trace's ids
+	}
+	e.Use(correlate(log), accessLog(), recovery())
 	e.Use(boundaries(opts.Security)...)
 	return &Handler{Engine: e, open: registerRoutes(e, svc, opts)}
 }

@@ -111,7 +111,9 @@ func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, 
 	if len(w.Choices) == 0 {
 		return domain.Answer{}, c.http.badAnswer(ctx, errors.New("empty choices"), name+" returned no choices")
 	}
-	return w.answer(), nil
+	a := w.answer()
+	traceAnswer(ctx, w.ID, a)
+	return a, nil
 }
 
 // malformed tells a body that is not the JSON we expect from one that

@@ -69,9 +69,11 @@ func (c *Client) Send(ctx context.Context, newReq func(context.Context) (*http.R
 	if err != nil {
 		return nil, domain.Upstream("could not build the upstream request", err)
 	}
+	propagate(ctx, req.Header)
 	start := c.now()
 	resp, err := c.http.Do(req)
 	c.logAttempt(ctx, resp, start, err)
+	c.traceResponse(ctx, resp, err)
 	if err != nil {
 		return nil, c.broken(ctx, err, c.target.Name+" is unreachable") // no response byte: nothing done upstream
 	}

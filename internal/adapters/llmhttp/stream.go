@@ -28,6 +28,7 @@ type StreamLimits struct {
 // chunk is the OpenAI-style chat.completion.chunk that compatible
 // servers share.
 type chunk struct {
+	ID      string `json:"id"`
 	Model   string `json:"model"`
 	Choices []struct {
 		Index int `json:"index"`
@@ -78,6 +79,7 @@ type ChatStream struct {
 	chosen    bool          // a chunk with a choice has arrived
 	done      bool
 	pending   []domain.Delta // a chunk's pieces not yet returned
+	id        string         // the completion's id, for the trace
 	result    domain.Answer
 	closed    sync.Once
 }
@@ -135,6 +137,7 @@ func (s *ChatStream) Recv() (domain.Delta, error) {
 	if !s.chosen {
 		return domain.Delta{}, s.client.badAnswer(s.ctx, errors.New("[DONE] before any choice"), s.client.target.Name+" ended the stream without an answer")
 	}
+	traceAnswer(s.ctx, s.id, s.result)
 	return domain.Delta{}, io.EOF
 }
 
@@ -158,6 +161,9 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 	}
 	if ch.Model != "" {
 		s.result.Model = ch.Model
+	}
+	if ch.ID != "" {
+		s.id = ch.ID
 	}
 	if ch.Usage != nil {
 		s.result.Tokens = ch.Usage.tokens()

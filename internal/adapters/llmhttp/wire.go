@@ -105,6 +105,7 @@ type wireUsage struct {
 }
 
 type wireResponse struct {
+	ID      string       `json:"id"`
 	Model   string       `json:"model"`
 	Choices []wireChoice `json:"choices"`
 	Usage   *wireUsage   `json:"usage"`

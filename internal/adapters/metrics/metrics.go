@@ -37,6 +37,7 @@ type Metrics struct {
 	tokens           *prometheus.CounterVec
 	filtered         *prometheus.CounterVec
 	pool             poolSeries
+	genAI            genAISeries
 	limits           limitsSeries
 }
 
@@ -79,7 +80,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 			Namespace: namespace, Name: "content_filter_blocks_total",
 			Help: "Content-filter interventions, by stage: prompt (refused, 400) or completion (answer cut, finish_reason content_filter).",
 		}, []string{"stage"}),
-		pool: newPoolSeries(), limits: newLimitsSeries(),
+		pool: newPoolSeries(), genAI: newGenAISeries(), limits: newLimitsSeries(),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
@@ -92,7 +93,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 		m.retries, m.tokens, m.filtered, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	}, append(m.pool.collectors(), m.limits.collectors()...)...) {
+	}, append(append(m.pool.collectors(), m.genAI.collectors()...), m.limits.collectors()...)...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -68,4 +68,6 @@ func (m *Metrics) Removed(model, backend string) {
 	m.pool.state.DeletePartialMatch(labels)
 	m.pool.attempts.DeletePartialMatch(labels)
 	m.pool.latency.DeletePartialMatch(labels)
+	m.genAI.firstToken.DeletePartialMatch(labels)
+	m.genAI.perToken.DeletePartialMatch(labels)
 }

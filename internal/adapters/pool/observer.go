@@ -1,6 +1,10 @@
 package pool
 
-import "time"
+import (
+	"time"
+
+	"github.com/aoai-api/aoai-api/internal/domain"
+)
 
 // Outcomes of one attempt, as metrics and logs name them.
 const (
@@ -25,6 +29,14 @@ type Observer interface {
 	State(model, backend, state string)
 	// Removed reports a backend that a reload dropped.
 	Removed(model, backend string)
+	// Called reports one attempt's call as the GenAI conventions measure
+	// it: provider is gen_ai.provider.name, responseModel as the backend
+	// named it, errorType the failure's kind ("" when it answered).
+	Called(model, backend, provider, responseModel, errorType string, elapsed time.Duration, tokens domain.TokenUsage)
+	// FirstToken reports a stream's first piece, after its call began;
+	// Generated the time per output token after that piece.
+	FirstToken(model, backend string, after time.Duration)
+	Generated(model, backend string, perToken time.Duration)
 }
 
 type nopObserver struct{}
@@ -34,3 +46,7 @@ func (nopObserver) Failover(string)                               {}
 func (nopObserver) Retried(string)                                {}
 func (nopObserver) State(string, string, string)                  {}
 func (nopObserver) Removed(string, string)                        {}
+func (nopObserver) Called(string, string, string, string, string, time.Duration, domain.TokenUsage) {
+}
+func (nopObserver) FirstToken(string, string, time.Duration) {}
+func (nopObserver) Generated(string, string, time.Duration)  {}

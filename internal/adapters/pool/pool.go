@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
@@ -61,10 +62,12 @@ type Options struct {
 	Retry    Retry
 	Observer Observer
 	// Log hears every state change; requests log through their context.
-	Log   zerolog.Logger
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
-	Rand  func() float64 // in [0, 1)
+	Log zerolog.Logger
+	// Tracer opens each attempt's client span; nil traces nothing.
+	Tracer trace.Tracer
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Rand   func() float64 // in [0, 1)
 }
 
 // Pool is a ports.ChatModel over every configured model's backends. Its
@@ -243,7 +246,10 @@ func (p *Pool) Chat(ctx context.Context, conv ports.Conversation) (domain.Answer
 			return domain.Answer{}, err
 		}
 		start := p.opts.Now()
-		ans, err := m.Model.Chat(r.logged(ctx, m), conv)
+		actx, sp := r.startAttempt(ctx, m, conv)
+		ans, err := m.Model.Chat(r.logged(actx, m), conv)
+		sp.end(ctx, err)
+		r.called(m, start, ans, err)
 		if r.settle(ctx, m, start, err) {
 			return ans, err
 		}

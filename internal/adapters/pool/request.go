@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 	"math"
 	"time"
 
@@ -45,9 +46,11 @@ func (r *request) next(ctx context.Context) (*member, error) {
 		if m := r.pick(now); m != nil {
 			if r.attempts++; r.attempts > 1 {
 				r.p.opts.Observer.Retried(m.Provider)
+				event(ctx, eventRetry, attribute.Int("aoai.attempt", r.attempts), attribute.String("aoai.backend", m.Name))
 			}
 			if r.prev != nil && r.prev != m {
 				r.p.opts.Observer.Failover(r.g.name)
+				event(ctx, eventFailover, attribute.String("aoai.from", r.prev.Name), attribute.String("aoai.to", m.Name))
 			}
 			r.prev = m
 			return m, nil
@@ -61,6 +64,7 @@ func (r *request) next(ctx context.Context) (*member, error) {
 		}
 		zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Int("attempt", r.attempts+1).Dur("wait_ms", wait).
 			Msg("upstream retry") // no backend is available: wait for the soonest recovery
+		event(ctx, eventWait, attribute.Float64("aoai.seconds", wait.Seconds()))
 		if err := r.p.opts.Sleep(ctx, wait); err != nil {
 			return nil, contextError(ctx, r.g.name)
 		}
@@ -269,10 +273,12 @@ func (r *request) open(ctx context.Context, conv ports.Conversation) (*attempt, 
 			return nil, err
 		}
 		start := r.p.opts.Now()
-		st, err := m.Model.Stream(r.logged(ctx, m), conv)
+		actx, sp := r.startAttempt(ctx, m, conv)
+		st, err := m.Model.Stream(r.logged(actx, m), conv)
 		if err == nil {
-			return &attempt{ChatStream: st, m: m, start: start}, nil
+			return &attempt{ChatStream: st, m: m, start: start, span: sp}, nil
 		}
+		sp.end(ctx, err)
 		if r.settle(ctx, m, start, err) {
 			return nil, err
 		}

@@ -16,6 +16,25 @@ type attempt struct {
 	ports.ChatStream
 	m     *member
 	start time.Time
+	first time.Time // its first piece; zero before
+	span  span
+	ended sync.Once // the span and the call's metrics, once however it ends
+}
+
+// finish ends the attempt's span and reports the call, once: at its
+// end, at a failure, or at Close.
+func (a *attempt) finish(ctx context.Context, r *request, err error) {
+	a.ended.Do(func() {
+		a.span.end(ctx, err)
+		var res domain.Answer
+		if err == nil {
+			res = a.Result()
+		}
+		r.called(a.m, a.start, res, err)
+		if n := res.Tokens.Completion; err == nil && !a.first.IsZero() && n != nil && *n > 1 {
+			r.p.opts.Observer.Generated(r.g.name, a.m.Name, r.p.opts.Now().Sub(a.first)/time.Duration(*n-1))
+		}
+	})
 }
 
 // stream moves to another backend when its current one fails before
@@ -42,13 +61,21 @@ func (s *stream) Recv() (domain.Delta, error) {
 			if !s.started {
 				s.started = true
 				s.req.settle(s.ctx, cur.m, cur.start, nil)
+				if err == nil {
+					s.firstPiece(cur)
+				}
+			}
+			if err != nil {
+				cur.finish(s.ctx, s.req, nil)
 			}
 			return d, err
 		case s.started:
 			s.req.p.changed(cur.m, cur.m.health.report(s.req.p.opts.Now(), failureOutcome(s.ctx, err), 0, err, s.req.p.opts.Health))
+			cur.finish(s.ctx, s.req, err)
 			return domain.Delta{}, err
 		}
 		_ = cur.Close()
+		cur.finish(s.ctx, s.req, err)
 		if s.req.settle(s.ctx, cur.m, cur.start, err) {
 			return domain.Delta{}, err
 		}
@@ -60,6 +87,14 @@ func (s *stream) Recv() (domain.Delta, error) {
 			return domain.Delta{}, domain.Canceled(context.Canceled)
 		}
 	}
+}
+
+// firstPiece marks the model's time to its first piece.
+func (s *stream) firstPiece(a *attempt) {
+	a.first = s.req.p.opts.Now()
+	after := a.first.Sub(a.start)
+	a.span.firstToken(after)
+	s.req.p.opts.Observer.FirstToken(s.req.g.name, a.m.Name, after)
 }
 
 // failureOutcome is what a failure after the first piece says about the
@@ -96,5 +131,7 @@ func (s *stream) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	return s.cur.Close()
+	err := s.cur.Close()
+	s.cur.finish(s.ctx, s.req, domain.Canceled(ports.ErrClosedEarly)) // a no-op once the stream ended by itself
+	return err
 }
