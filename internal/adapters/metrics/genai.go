@@ -60,10 +60,11 @@ func (s genAISeries) collectors() []prometheus.Collector {
 // Called, FirstToken and Generated fulfil the rest of pool.Observer.
 func (m *Metrics) Called(model, _, provider, responseModel, errorType string, elapsed time.Duration, tokens domain.TokenUsage) {
 	m.genAI.duration.WithLabelValues("chat", provider, model, responseModel, errorType).Observe(elapsed.Seconds())
-	for kind, n := range map[string]*int{"input": tokens.Prompt, "output": tokens.Completion} {
-		if n != nil {
-			m.genAI.tokens.WithLabelValues("chat", provider, model, responseModel, kind).Observe(float64(*n))
-		}
+	if n := tokens.Prompt; n != nil {
+		m.genAI.tokens.WithLabelValues("chat", provider, model, responseModel, "input").Observe(float64(*n))
+	}
+	if n := tokens.Completion; n != nil {
+		m.genAI.tokens.WithLabelValues("chat", provider, model, responseModel, "output").Observe(float64(*n))
 	}
 }
 
