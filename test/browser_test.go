@@ -32,7 +32,12 @@ var browser struct {
 // page tests fail: they are part of the suite, never skipped.
 func mustBrowser(t *testing.T) context.Context {
 	t.Helper()
-	browser.once.Do(startBrowser)
+	browser.once.Do(func() {
+		startBrowser()
+		if browser.err == nil {
+			t.Logf("chromium started in %s", browser.start.Round(time.Millisecond))
+		}
+	})
 	if browser.err != nil {
 		t.Fatal(browser.err)
 	}

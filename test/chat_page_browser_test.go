@@ -104,7 +104,7 @@ func recordingUpstream(t *testing.T, reply func(w http.ResponseWriter, req wireR
 }
 
 func TestChatPageStreamsAnAnswer(t *testing.T) {
-	svc := startService(t, map[string]string{"LLM_PROVIDER": "fake", "FAKE_STREAM_DELAY": "100ms"})
+	svc := startService(t, map[string]string{"LLM_PROVIDER": "fake", "FAKE_STREAM_DELAY": "60ms"})
 	tab := openChat(t, svc)
 	if !eval[bool](tab, `document.querySelector('header img').naturalWidth > 0`) {
 		t.Error("the icon did not load")
