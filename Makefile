@@ -20,7 +20,8 @@ build: ## build the release binary into bin/
 run: build ## run against Azure OpenAI (needs AZURE_OPENAI_* set)
 	./$(BIN)
 
-demo: build ## run with the offline fake model on http://127.0.0.1:5009
+demo: build ## run with the offline fake model on http://127.0.0.1:5009, chat page at /chat/
+	@echo "Chat page: http://$${HOST:-127.0.0.1}:$${PORT:-5009}/chat/"
 	LLM_PROVIDER=fake ./$(BIN)
 
 test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every test with the race detector

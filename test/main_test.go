@@ -41,6 +41,7 @@ func TestMain(m *testing.M) {
 	base.MaxIdleConnsPerHost = 64
 	client.Transport = &contractTransport{contract: c, base: base}
 	code := m.Run()
+	stopBrowser() // the chat page tests' one Chromium, if they started it
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }

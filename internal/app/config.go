@@ -46,6 +46,7 @@ type Config struct {
 	OpenAIMaxN           int           `envconfig:"OPENAI_COMPAT_MAX_N" default:"4"`
 	ChatMaxChars         int           `envconfig:"CHAT_MAX_CHARS" default:"16000"`
 	ChatMaxMessages      int           `envconfig:"CHAT_MAX_MESSAGES" default:"50"`
+	ChatUI               bool          `envconfig:"CHAT_UI" default:"true"` // the chat page at /chat/
 	MaxTokensLimit       int           `envconfig:"MAX_TOKENS_LIMIT" default:"4096"`
 	MaxBodyBytes         int64         `envconfig:"MAX_BODY_BYTES" default:"262144"`
 	LogLevel             string        `envconfig:"LOG_LEVEL" default:"INFO"`

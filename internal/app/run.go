@@ -155,6 +155,7 @@ func newHandler(res Resolved, log zerolog.Logger, model *pool.Pool, ops operatio
 		Metrics:      ops.scrape,
 		Tracer:       ops.tracer,
 		WriteTimeout: cfg.WriteTimeout,
+		ChatUI:       cfg.ChatUI,
 		Security: httpadapter.Security{
 			KeyDigests: cfg.inboundKeyDigests, KeyIDs: cfg.keyIDs(), CORSOrigins: cfg.CORSAllowedOrigins, TrustedProxies: cfg.TrustedProxies,
 			// Throttled addresses share the rate limiter's memory bound.

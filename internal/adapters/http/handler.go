@@ -39,6 +39,10 @@ type Options struct {
 	Observer  RequestObserver        // told about every request; nil for none
 	Metrics   http.Handler           // served at GET /metrics; nil when it has its own port
 	Tracer    trace.TracerProvider   // opens each request's server span; nil traces nothing
+
+	// ChatUI serves the chat page at /chat/ and /chat, open like the
+	// probes; its model calls go through the guarded routes.
+	ChatUI bool
 }
 
 // Handler is the engine with every route and middleware.

@@ -43,6 +43,9 @@ func registerRoutes(e *gin.Engine, svc ports.Completer, opts Options) []endpoint
 	if opts.Metrics != nil {
 		probes.GET("/metrics", gin.WrapH(opts.Metrics))
 	}
+	if opts.ChatUI {
+		registerChatPage(public)
+	}
 	open := listEndpoints(e.Routes())
 
 	models.POST("/api/completions", handleCompletions(svc, opts.MaxBodyBytes))
