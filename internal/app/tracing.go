@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -110,7 +111,7 @@ func newResource(ts tracingSettings, res Resolved) *resource.Resource {
 		named = named || a.Key == "service.name"
 	}
 	attrs = append(attrs, ts.attrs...) // later keys win
-	if !named || sourceOf(res, "OTEL_SERVICE_NAME") != SourceDefault {
+	if !named || explicit(res, "OTEL_SERVICE_NAME") {
 		attrs = append(attrs, attribute.String("service.name", res.Config.OTelServiceName))
 	}
 	r, err := resource.New(context.Background(), resource.WithTelemetrySDK(), resource.WithAttributes(attrs...))
@@ -120,13 +121,14 @@ func newResource(ts tracingSettings, res Resolved) *resource.Resource {
 	return r
 }
 
-func sourceOf(res Resolved, key string) Source {
-	for _, s := range res.Settings {
-		if s.Key == key {
-			return s.Source
-		}
+// explicit reports whether the environment or .env gave key a value;
+// an empty one counts as unset, as the spec reads OTel's variables.
+func explicit(res Resolved, key string) bool {
+	if res.lookup == nil {
+		return false
 	}
-	return SourceAbsent
+	v, ok := res.lookup(key)
+	return ok && strings.TrimSpace(v) != ""
 }
 
 // minFlush is the least the drain gives pending spans, for the spans of

@@ -47,12 +47,23 @@ type tracingSettings struct {
 // validateTracing refuses at start-up what the SDK would otherwise skip
 // with a line on stderr, or take for its default: an operator who wrote
 // OTEL_TRACES_SAMPLER=ratio gets told, not all traces.
+//
+// An empty value means the default, as the OpenTelemetry spec has it for
+// its variables (a ConfigMap key left blank, say).
 func (c *Config) validateTracing() error {
-	c.OTelProtocol = strings.ToLower(strings.TrimSpace(c.OTelProtocol))
-	c.OTelSampler = strings.ToLower(strings.TrimSpace(c.OTelSampler))
+	c.OTelProtocol = orDefault(strings.ToLower(strings.TrimSpace(c.OTelProtocol)), protocolHTTPProtobuf)
+	c.OTelSampler = orDefault(strings.ToLower(strings.TrimSpace(c.OTelSampler)), "parentbased_always_on")
+	c.OTelServiceName = orDefault(strings.TrimSpace(c.OTelServiceName), "aoai-api")
 	c.OTelEndpoint, c.OTelTracesEndpoint = strings.TrimSpace(c.OTelEndpoint), strings.TrimSpace(c.OTelTracesEndpoint)
 	_, err := c.tracing()
 	return err
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // tracing reads the settings into what the SDK needs. Errors name the

@@ -133,6 +133,15 @@ func TestBadTracingSettingsStopStartupNamingTheSetting(t *testing.T) {
 	}
 }
 
+// The spec reads an empty OTel variable as unset: a blank ConfigMap key
+// means the default, not an error.
+func TestEmptyTracingSettingsMeanTheirDefaults(t *testing.T) {
+	_, res := tracingOf(t, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "", "OTEL_TRACES_SAMPLER": " ", "OTEL_SERVICE_NAME": ""})
+	if c := res.Config; c.OTelProtocol != "http/protobuf" || c.OTelSampler != "parentbased_always_on" || c.OTelServiceName != "aoai-api" {
+		t.Errorf("protocol %q sampler %q service %q, want the defaults", c.OTelProtocol, c.OTelSampler, c.OTelServiceName)
+	}
+}
+
 // A ratio means nothing to the other samplers, and the spec says to
 // ignore it there rather than refuse it.
 func TestSamplerArgIsReadOnlyByTheRatioSamplers(t *testing.T) {

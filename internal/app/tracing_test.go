@@ -276,6 +276,7 @@ func TestResourceNamesTheServiceAsTheSpecOrders(t *testing.T) {
 		{"OTEL_SERVICE_NAME", map[string]string{"OTEL_SERVICE_NAME": "gw"}, "gw"},
 		{"attributes over the default", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs"}, "from-attrs"},
 		{"OTEL_SERVICE_NAME over attributes", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs", "OTEL_SERVICE_NAME": "gw"}, "gw"},
+		{"an empty OTEL_SERVICE_NAME is unset", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs", "OTEL_SERVICE_NAME": ""}, "from-attrs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
