@@ -101,6 +101,21 @@ type Config struct {
 	AdminAPIKeys       []string      `envconfig:"ADMIN_API_KEYS" secret:"true"`        // keys for GET /api/usage/callers
 	APIKeyLimitsFile   string        `envconfig:"API_KEY_LIMITS_FILE"`                 // YAML: inbound keys by id, with their own limits
 
+	// Tracing, under the OpenTelemetry SDK's own names; tracing_config.go
+	// validates these and docs/operations.md#tracing explains them. With
+	// no endpoint, tracing is off.
+	OTelEndpoint       string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT"`        // http/protobuf: /v1/traces is appended
+	OTelTracesEndpoint string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"` // used as it is; wins over the one above
+	OTelProtocol       string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL" default:"http/protobuf"`
+	OTelHeaders        string `envconfig:"OTEL_EXPORTER_OTLP_HEADERS" secret:"true"`        // key=value,… often a collector's token
+	OTelTracesHeaders  string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_HEADERS" secret:"true"` // replaces the one above when set
+	OTelServiceName    string `envconfig:"OTEL_SERVICE_NAME" default:"aoai-api"`
+	OTelResourceAttrs  string `envconfig:"OTEL_RESOURCE_ATTRIBUTES"`
+	OTelSampler        string `envconfig:"OTEL_TRACES_SAMPLER" default:"parentbased_always_on"`
+	OTelSamplerArg     string `envconfig:"OTEL_TRACES_SAMPLER_ARG"` // the ratio of the traceidratio samplers
+	OTelSDKDisabled    bool   `envconfig:"OTEL_SDK_DISABLED" default:"false"`
+	OTelMaxQueueSize   int    `envconfig:"OTEL_BSP_MAX_QUEUE_SIZE" default:"2048"` // ours too: the drop counter must know it
+
 	// inboundKeyDigests are the SHA-256 digests of API_KEYS and the lines
 	// of API_KEYS_FILE, read once by LoadConfig. Not a setting: unexported
 	// fields are skipped by envconfig and by the source report.
@@ -182,6 +197,7 @@ func LoadConfig(dir string) (Resolved, error) {
 	if err := cfg.loadInboundKeys(); err != nil {
 		return Resolved{}, err
 	}
+	cfg.logSecrets.add(cfg.tracingSecrets()...)
 	res := Resolved{Config: cfg, Settings: settingsOf(cfg, inEnv, file), EnvFile: path, lookup: func(k string) (string, bool) {
 		if v, ok := os.LookupEnv(k); ok {
 			return v, true
@@ -267,6 +283,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateLimits(); err != nil {
+		return err
+	}
+	if err := c.validateTracing(); err != nil {
 		return err
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {

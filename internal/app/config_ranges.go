@@ -59,6 +59,7 @@ var settingRanges = map[string]numRange{
 	"REDIS_TIMEOUT":             {min: "1ms", max: "10s"},
 	"TOKEN_RATE_LIMIT_TPM":      {min: "1", max: "1000000000000", zeroOff: true},
 	"TOKEN_QUOTA":               {min: "1", max: "1000000000000000", zeroOff: true},
+	"OTEL_BSP_MAX_QUEUE_SIZE":   {min: "1", max: "100000"},
 }
 
 var durationType = reflect.TypeFor[time.Duration]()

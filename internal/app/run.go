@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -44,13 +46,20 @@ func Run(ctx context.Context, stdout io.Writer, reload <-chan struct{}) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	tr, err := newTracing(res, m, log)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	var signalled atomic.Pointer[time.Time] // when the drain began, for the flush's deadline
+	stopWatch := context.AfterFunc(ctx, func() { now := time.Now(); signalled.Store(&now) })
+	defer stopWatch()
 	srv := httpadapter.NewServer(httpadapter.DrainPolicy{Delay: cfg.ShutdownDelay, Timeout: cfg.ShutdownTimeout}, cfg.serverLimits(), log)
 	limiter, closeLimits, err := newLimiter(cfg, log, m)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	defer closeLimits()
-	ops := operations{metrics: m, draining: srv.Draining(), limiter: limiter}
+	ops := operations{metrics: m, draining: srv.Draining(), limiter: limiter, tracer: tr.Provider}
 	var others []httpadapter.Listener
 	if cfg.MetricsPort == "" {
 		ops.scrape = scrape
@@ -66,7 +75,13 @@ func Run(ctx context.Context, stdout io.Writer, reload <-chan struct{}) error {
 	logSecurity(log, cfg, h.OpenRoutes())
 	stopReloads := startReloader(ctx, poolReloader(res, bs, model, log), reload)
 	defer stopReloads()
-	return srv.Serve(ctx, httpadapter.Listener{Name: "listening", Addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), Handler: h}, others...)
+	err = srv.Serve(ctx, httpadapter.Listener{Name: "listening", Addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), Handler: h}, others...)
+	var at time.Time
+	if t := signalled.Load(); t != nil {
+		at = *t
+	}
+	tr.flush(flushBy(at, time.Now(), cfg), log) // within what the drain left of its budget
+	return err
 }
 
 // serverLimits are what one client may make the server hold.

@@ -39,6 +39,7 @@ type Metrics struct {
 	pool             poolSeries
 	genAI            genAISeries
 	limits           limitsSeries
+	spansDropped     *prometheus.CounterVec
 }
 
 // New registers every series, plus the Go runtime and process
@@ -81,6 +82,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 			Help: "Content-filter interventions, by stage: prompt (refused, 400) or completion (answer cut, finish_reason content_filter).",
 		}, []string{"stage"}),
 		pool: newPoolSeries(), genAI: newGenAISeries(), limits: newLimitsSeries(),
+		spansDropped: newSpansDropped(),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
@@ -90,7 +92,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 
 	for _, c := range append([]prometheus.Collector{
 		m.requests, m.requestDuration, m.inFlight, m.upstreamCalls, m.upstreamDuration,
-		m.retries, m.tokens, m.filtered, build,
+		m.retries, m.tokens, m.filtered, build, m.spansDropped,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}, append(append(m.pool.collectors(), m.genAI.collectors()...), m.limits.collectors()...)...) {
@@ -105,6 +107,9 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 	}
 	for _, stage := range []string{stagePrompt, stageCompletion} {
 		m.filtered.WithLabelValues(stage)
+	}
+	for _, reason := range []string{SpansQueueFull, SpansExportFailed} {
+		m.spansDropped.WithLabelValues(reason)
 	}
 	for _, kind := range []ports.Refusal{ports.RefusedRequests, ports.RefusedTokens, ports.RefusedQuota} {
 		m.limits.refusals.WithLabelValues(string(kind))
