@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go.opentelemetry.io/otel/attribute"
 	"math"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/rs/zerolog"
 
