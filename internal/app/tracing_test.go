@@ -284,7 +284,7 @@ func TestResourceNamesTheServiceAsTheSpecOrders(t *testing.T) {
 			r := newResource(ts, res)
 			got := map[attribute.Key]string{}
 			for _, a := range r.Attributes() {
-				got[a.Key] = a.Value.Emit()
+				got[a.Key] = a.Value.String()
 			}
 			if got["service.name"] != tt.want || got["service.version"] != version || got["telemetry.sdk.language"] != "go" {
 				t.Errorf("resource = %v, want service.name %q and version %q", got, tt.want, version)
