@@ -52,8 +52,8 @@ contract: ## the OpenAPI contract tests alone (make test runs them too)
 fmt-check:
 	@out=$$(gofmt -l api cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-vet:
-	go vet ./...
+vet: # with -race, so its compiled packages are the ones go test -race reuses
+	go vet -race ./...
 
 mocks-check: ## fail when the committed mocks differ from freshly generated ones
 	@tmp=$$(mktemp -d); cp -r $(MOCKS) $$tmp/before; \
