@@ -2,6 +2,8 @@ package limits_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,16 +146,32 @@ func TestEveryRedisKeyHasATTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.l.Charge(context.Background(), alice, ports.Spent{Prompt: 3, Completion: 4, Estimated: true})
-	charged(t, s.l, 7)
-	keys := s.mr.Keys()
-	if len(keys) < 5 { // bucket, minute, period, day, callers
-		t.Fatalf("keys = %v", keys)
-	}
+	// The charge is one pipeline sent off the caller's path: the minute's
+	// tally can be read before its last command, the callers' expiry, has
+	// landed, so wait for the whole pipeline, not the first key.
+	keys := writtenKeys(t, s.mr, 5) // bucket, minute, period, day, callers
 	for _, k := range keys {
 		if ttl := s.mr.TTL(k); ttl <= 0 {
 			t.Errorf("%s has no TTL", k)
 		}
 	}
+}
+
+// writtenKeys polls until n keys exist and the last one the charge
+// writes, the callers' set, has its expiry: the asynchronous charge has
+// then landed whole.
+func writtenKeys(t *testing.T, mr *miniredis.Miniredis, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		keys := mr.Keys()
+		if len(keys) >= n && slices.ContainsFunc(keys, func(k string) bool { return strings.HasSuffix(k, "callers") && mr.TTL(k) > 0 }) {
+			return keys
+		}
+		time.Sleep(time.Millisecond) // polling an asynchronous write, not synchronising
+	}
+	t.Fatalf("the charge never landed whole: keys = %v", mr.Keys())
+	return nil
 }
 
 // A caller who leaves mid-call says nothing of the store's health.
