@@ -5,6 +5,7 @@ package http
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,10 @@ type Options struct {
 	// probes; its model calls go through the guarded routes.
 	ChatUI bool
 }
+
+// serves is whether /v1 accepts model as a "model", now: the one rule
+// both OpenAI surfaces check.
+func (o Options) serves(model string) bool { return slices.Contains(o.Models(), model) }
 
 // Handler is the engine with every route and middleware.
 type Handler struct {

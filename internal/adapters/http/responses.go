@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,9 +17,8 @@ import (
 // as /v1/chat/completions: the request becomes a chat conversation, and
 // the answer or its stream becomes a response object or its events.
 func handleResponses(svc ports.Completer, opts Options) gin.HandlerFunc {
-	served := func(name string) bool { return slices.Contains(opts.Models(), name) }
 	return withBody(opts.MaxBodyBytes, func(c *gin.Context, req responsesRequest) {
-		in, names, err := req.input(served)
+		in, names, err := req.input(opts.serves)
 		if err != nil {
 			writeError(c, err)
 			return

@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -95,9 +94,8 @@ func v1ChoiceOf(i int, c domain.Choice) v1Choice {
 }
 
 func handleV1Chat(svc ports.Completer, opts Options) gin.HandlerFunc {
-	served := func(name string) bool { return slices.Contains(opts.Models(), name) }
 	return withBody(opts.MaxBodyBytes, func(c *gin.Context, req v1ChatRequest) {
-		in, err := req.input(served)
+		in, err := req.input(opts.serves)
 		if err != nil {
 			writeError(c, err)
 			return
