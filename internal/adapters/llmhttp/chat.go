@@ -55,7 +55,7 @@ func (c *ChatClient) Chat(ctx context.Context, req ports.Conversation) (domain.A
 		return domain.Answer{}, domain.Upstream("could not encode the upstream request", err)
 	}
 	resp, err := c.http.Send(ctx, func(ctx context.Context) (*http.Request, error) {
-		return c.newRequest(ctx, body, "application/json")
+		return c.newRequest(ctx, body, jsonType)
 	})
 	if err != nil {
 		return domain.Answer{}, err
@@ -75,7 +75,7 @@ func (c *ChatClient) Stream(ctx context.Context, req ports.Conversation) (ports.
 		return nil, domain.Upstream("could not encode the upstream request", err)
 	}
 	st, err := c.http.OpenStream(ctx, func(ctx context.Context) (*http.Request, error) {
-		return c.newRequest(ctx, body, "text/event-stream")
+		return c.newRequest(ctx, body, eventStreamType)
 	}, StreamLimits{First: c.ep.Timeout, Idle: c.ep.IdleTimeout, MaxEventBytes: c.ep.MaxEventBytes})
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
@@ -83,13 +83,13 @@ func (c *ChatClient) Stream(ctx context.Context, req ports.Conversation) (ports.
 	return st, nil
 }
 
-func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept string) (*http.Request, error) {
+func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept []string) (*http.Request, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Accept", accept)
+	r.Header["Content-Type"] = jsonType
+	r.Header["Accept"] = accept
 	if c.ep.Authorize != nil {
 		if err := c.ep.Authorize(ctx, r.Header); err != nil {
 			return nil, domain.Upstream("upstream authentication failed", err)
@@ -98,14 +98,28 @@ func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept string)
 	return r, nil
 }
 
-// parse decodes straight from the body: one pass, no copy of it held.
+// Request header values are shared, never edited in place: assigning
+// them costs no allocation per attempt.
+var (
+	jsonType = []string{"application/json"}
+	eventStreamType = []string{"text/event-stream"}
+)
+
+// parse reads the whole body into a pooled buffer, then decodes it in
+// one pass: a read that fails is a cut exchange, a body that does not
+// decode is a malformed answer.
 func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, error) {
 	name := c.http.target.Name
-	var w wireResponse
-	if err := json.NewDecoder(body).Decode(&w); err != nil {
-		if !malformed(err) {
-			return domain.Answer{}, c.http.broken(ctx, err, c.http.target.Name+" response was cut short") // a deadline mid-body is a timeout
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	if _, err := buf.ReadFrom(body); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) { // the upstream ended its body early: it did the work
+			return domain.Answer{}, c.http.badAnswer(ctx, err, name+" returned a malformed response")
 		}
+		return domain.Answer{}, c.http.broken(ctx, err, name+" response was cut short") // a deadline mid-body is a timeout
+	}
+	var w wireResponse
+	if err := unmarshalAnswer(buf.Bytes(), &w); err != nil {
 		return domain.Answer{}, c.http.badAnswer(ctx, err, name+" returned a malformed response")
 	}
 	if len(w.Choices) == 0 {
@@ -114,12 +128,4 @@ func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, 
 	a := w.answer()
 	traceAnswer(ctx, w.ID, a)
 	return a, nil
-}
-
-// malformed tells a body that is not the JSON we expect from one that
-// could not be read; an empty or cut body counts as malformed.
-func malformed(err error) bool {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	return errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

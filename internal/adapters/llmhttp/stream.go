@@ -3,7 +3,6 @@ package llmhttp
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -153,7 +152,7 @@ func (s *ChatStream) nextChunk() (chunk, error) {
 		return chunk{}, nil
 	}
 	var ch chunk
-	if err := json.Unmarshal(ev.Data, &ch); err != nil {
+	if err := unmarshalAnswer(ev.Data, &ch); err != nil {
 		return chunk{}, s.client.badAnswer(s.ctx, err, s.client.target.Name+" sent a malformed stream event")
 	}
 	if ch.Error != nil {
