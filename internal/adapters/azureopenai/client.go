@@ -73,12 +73,13 @@ func authorizer(cfg Config) func(context.Context, http.Header) error {
 	if cfg.Credential != nil {
 		tokens = newTokenCache(cfg.Credential, cfg.Now)
 	}
+	key := []string{cfg.APIKey} // shared by every attempt, never edited
 	return func(ctx context.Context, h http.Header) error {
 		if id := domain.CorrelationID(ctx); id != "" {
 			h.Set("x-ms-client-request-id", id)
 		}
 		if tokens == nil {
-			h.Set("api-key", cfg.APIKey)
+			h["Api-Key"] = key
 			return nil
 		}
 		tok, err := tokens.get(ctx)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -34,7 +35,7 @@ type Clock func() time.Time
 
 // Client makes attempts on one upstream.
 type Client struct {
-	http      *http.Client
+	http      http.RoundTripper // the shared client's transport: see Send
 	target    Target
 	now       Clock
 	observe   Observer
@@ -54,7 +55,11 @@ func New(hc *http.Client, t Target, opts ...Option) *Client {
 		names[i] = http.CanonicalHeaderKey(n)
 	}
 	t.RequestIDHeaders = names
-	c := &Client{http: hc, target: t, now: time.Now, observe: nopObserver{}, afterFunc: realAfterFunc}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c := &Client{http: rt, target: t, now: time.Now, observe: nopObserver{}, afterFunc: realAfterFunc}
 	for _, o := range opts {
 		o(c)
 	}
@@ -71,7 +76,13 @@ func (c *Client) Send(ctx context.Context, newReq func(context.Context) (*http.R
 	}
 	propagate(ctx, req.Header)
 	start := c.now()
-	resp, err := c.http.Do(req)
+	// One attempt needs none of http.Client's work: redirects are never
+	// followed (a 3xx is this backend's failure), and the deadline is the
+	// context's. The transport alone skips a copy of every header.
+	resp, err := c.http.RoundTrip(req)
+	if err != nil {
+		err = &url.Error{Op: "Post", URL: req.URL.Redacted(), Err: err} // as http.Client words it
+	}
 	c.logAttempt(ctx, resp, start, err)
 	c.traceResponse(ctx, resp, err)
 	if err != nil {
