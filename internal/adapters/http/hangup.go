@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,25 +28,47 @@ func cancelOnHangUp(every time.Duration) gin.HandlerFunc {
 		ctx, cancel := context.WithCancel(c.Request.Context())
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)
-		done := make(chan struct{})
-		defer close(done)
-		go watchHangUp(rc, every, done, cancel)
+		w := &hangUpWatch{rc: rc, every: every, cancel: cancel}
+		w.start()
+		defer w.stop()
 		c.Next()
 	}
 }
 
-func watchHangUp(rc syscall.RawConn, every time.Duration, done <-chan struct{}, cancel context.CancelFunc) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-tick.C:
-			if peerHungUp(rc) {
-				cancel()
-				return
-			}
-		}
+// hangUpWatch polls on a timer rather than in a goroutine of its own: a
+// call shorter than one poll, the common case, costs one timer and no
+// goroutine at all.
+type hangUpWatch struct {
+	rc     syscall.RawConn
+	every  time.Duration
+	cancel context.CancelFunc
+	mu     sync.Mutex // timer and done: a check may run as the request ends
+	timer  *time.Timer
+	done   bool
+}
+
+func (w *hangUpWatch) start() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(w.every, w.check)
+}
+
+func (w *hangUpWatch) check() {
+	if peerHungUp(w.rc) {
+		w.cancel()
+		return
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.timer.Reset(w.every)
+	}
+}
+
+// stop ends the watch; a check already running does not re-arm it.
+func (w *hangUpWatch) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	w.timer.Stop()
 }

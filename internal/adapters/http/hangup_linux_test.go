@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -32,5 +33,32 @@ func TestPeerHungUpSeesAClientThatLeftBytesBehind(t *testing.T) {
 			t.Fatal("the closed client is not seen")
 		}
 		<-tick.C
+	}
+}
+
+// The watch re-arms its timer until the client leaves, then cancels the
+// request; stopping it ends the polls.
+func TestHangUpWatchCancelsWhenTheClientLeaves(t *testing.T) {
+	server, client := tcpPair(t, connLimits{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &hangUpWatch{rc: rawConn(server), every: time.Millisecond, cancel: cancel}
+	w.start()
+	defer w.stop()
+	_ = client.Close()
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the departed client was not noticed")
+	}
+}
+
+func TestHangUpWatchStopsPolling(t *testing.T) {
+	server, _ := tcpPair(t, connLimits{})
+	w := &hangUpWatch{rc: rawConn(server), every: time.Millisecond, cancel: func() { t.Error("cancelled a connected client") }}
+	w.start()
+	w.stop()
+	if w.timer.Stop() {
+		t.Fatal("the timer was still armed after stop")
 	}
 }
