@@ -38,7 +38,7 @@ func accessLog() gin.HandlerFunc {
 			Str("path", path).
 			Int("status", status).
 			Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
-			Str("client_ip", c.ClientIP()).
+			Str("client_ip", clientIP(c)).
 			Int("bytes", max(c.Writer.Size(), 0)).
 			Msg(c.Request.Method + " " + path + " " + strconv.Itoa(status))
 	}

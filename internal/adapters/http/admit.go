@@ -67,5 +67,5 @@ func meteredCaller(c *gin.Context) ports.Caller {
 	if raw, ok := strings.CutPrefix(key, "key:"); ok {
 		return ports.Caller{Key: "key:" + hex.EncodeToString([]byte(raw)), ID: c.GetString(callerKey)}
 	}
-	return ports.Caller{Key: key, ID: c.ClientIP()}
+	return ports.Caller{Key: key, ID: clientIP(c)}
 }

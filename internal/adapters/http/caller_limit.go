@@ -39,7 +39,7 @@ func callerOf(c *gin.Context) string {
 	if k := c.GetString(callerBucketKey); k != "" {
 		return k
 	}
-	return "ip:" + c.ClientIP()
+	return "ip:" + clientIP(c)
 }
 
 // callerSlots counts calls in flight per caller. A caller with none has

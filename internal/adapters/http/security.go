@@ -81,7 +81,7 @@ func metering(sec Security, tokens bool) []gin.HandlerFunc {
 // without a key learns nothing of which paths exist.
 func guard(auth *keyring, throttle *authThrottle) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		digest, ok := authenticate(c, auth, throttle, c.ClientIP())
+		digest, ok := authenticate(c, auth, throttle, clientIP(c))
 		if !ok {
 			return
 		}
