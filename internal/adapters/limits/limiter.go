@@ -147,9 +147,15 @@ func (l *Limiter) Admit(ctx context.Context, c ports.Caller, tokens bool) (ports
 	return a, err
 }
 
-// Charge records spent off the caller's path, bounded by the timeout.
+// Charge records spent off the caller's path, bounded by the timeout. The
+// process's own store is a map under a mutex: it is charged in place,
+// with no goroutine to start.
 func (l *Limiter) Charge(ctx context.Context, c ports.Caller, spent ports.Spent) {
 	now := l.opt.Now()
+	if l.shared == nil {
+		_ = l.local.charge(ctx, l.policy(c), c, now, spent)
+		return
+	}
 	go func() {
 		_, _ = call(context.WithoutCancel(ctx), l, func(ctx context.Context, s store) (struct{}, error) {
 			return struct{}{}, s.charge(ctx, l.policy(c), c, now, spent)

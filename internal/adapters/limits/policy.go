@@ -5,6 +5,7 @@ package limits
 
 import (
 	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,14 +41,37 @@ func spansAt(now time.Time, period string) spans {
 	now = now.UTC()
 	m := now.Truncate(time.Minute)
 	d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	s := spans{minute: m.Format("200601021504"), day: d.Format("2006-01-02"), minuteLeft: m.Add(time.Minute).Sub(now)}
+	n := namesAt(m, d, period)
+	s := spans{minute: n.minute, day: n.day, period: n.period, minuteLeft: m.Add(time.Minute).Sub(now)}
 	if period == "month" {
-		start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-		s.period, s.periodLeft = start.Format("2006-01"), start.AddDate(0, 1, 0).Sub(now)
+		s.periodLeft = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0).Sub(now)
 	} else {
-		s.period, s.periodLeft = d.Format("2006-01-02"), d.AddDate(0, 0, 1).Sub(now)
+		s.periodLeft = d.AddDate(0, 0, 1).Sub(now)
 	}
 	return s
+}
+
+// spanNames are one minute's key names. Every request of that minute
+// names the same spans, so they are formatted once, not per request.
+type spanNames struct {
+	at                  time.Time // the minute
+	periodKind          string
+	minute, day, period string
+}
+
+var lastNames atomic.Pointer[spanNames]
+
+func namesAt(minute, day time.Time, period string) *spanNames {
+	if n := lastNames.Load(); n != nil && n.at.Equal(minute) && n.periodKind == period {
+		return n
+	}
+	n := &spanNames{at: minute, periodKind: period, minute: minute.Format("200601021504"), day: day.Format("2006-01-02")}
+	n.period = n.day
+	if period == "month" {
+		n.period = day.Format("2006-01")
+	}
+	lastNames.Store(n)
+	return n
 }
 
 // ledgerDays is how far back the ledger reaches.
