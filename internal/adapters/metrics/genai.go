@@ -59,12 +59,12 @@ func (s genAISeries) collectors() []prometheus.Collector {
 
 // Called, FirstToken and Generated fulfil the rest of pool.Observer.
 func (m *Metrics) Called(model, _, provider, responseModel, errorType string, elapsed time.Duration, tokens domain.TokenUsage) {
-	m.genAI.duration.WithLabelValues("chat", provider, model, responseModel, errorType).Observe(elapsed.Seconds())
+	m.byCall.get([5]string{"chat", provider, model, responseModel, errorType}).Observe(elapsed.Seconds())
 	if n := tokens.Prompt; n != nil {
-		m.genAI.tokens.WithLabelValues("chat", provider, model, responseModel, "input").Observe(float64(*n))
+		m.byUsage.get([5]string{"chat", provider, model, responseModel, "input"}).Observe(float64(*n))
 	}
 	if n := tokens.Completion; n != nil {
-		m.genAI.tokens.WithLabelValues("chat", provider, model, responseModel, "output").Observe(float64(*n))
+		m.byUsage.get([5]string{"chat", provider, model, responseModel, "output"}).Observe(float64(*n))
 	}
 }
 

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -13,9 +12,9 @@ func (m *Metrics) RequestStarted() { m.inFlight.Inc() }
 // raw path, so the number of series stays bounded whatever clients send.
 func (m *Metrics) RequestDone(route, method string, status int, elapsed time.Duration) {
 	m.inFlight.Dec()
-	labels := []string{route, methodLabel(method), strconv.Itoa(status)}
-	m.requests.WithLabelValues(labels...).Inc()
-	m.requestDuration.WithLabelValues(labels...).Observe(elapsed.Seconds())
+	s := m.byRequest.get(requestKey{route, methodLabel(method), status})
+	s.count.Inc()
+	s.duration.Observe(elapsed.Seconds())
 }
 
 // methodLabel folds methods outside the standard set into one value: a

@@ -40,6 +40,21 @@ type Metrics struct {
 	genAI            genAISeries
 	limits           limitsSeries
 	spansDropped     *prometheus.CounterVec
+
+	byRequest  *children[requestKey, requestSeries]
+	byUpstream *children[upstreamKey, requestSeries]
+	byCall     *children[[5]string, prometheus.Observer] // gen_ai duration's labels
+	byUsage    *children[[5]string, prometheus.Observer] // gen_ai token usage's labels
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type upstreamKey struct {
+	provider string
+	status   int
 }
 
 // New registers every series, plus the Go runtime and process
@@ -84,6 +99,7 @@ func New(reg prometheus.Registerer, b Build) (*Metrics, error) {
 		pool: newPoolSeries(), genAI: newGenAISeries(), limits: newLimitsSeries(),
 		spansDropped: newSpansDropped(),
 	}
+	m.cacheChildren()
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
 		Help: "Always 1; the labels name the running build.",

@@ -1,9 +1,6 @@
 package metrics
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // Upstream reports one provider's attempts and retries; it fulfils
 // llmhttp.Observer without this package importing llmhttp.
@@ -20,12 +17,9 @@ func (m *Metrics) Upstream(provider string) Upstream {
 
 // Attempt counts one call; status 0 means no response arrived.
 func (u Upstream) Attempt(status int, elapsed time.Duration) {
-	s := "error"
-	if status > 0 {
-		s = strconv.Itoa(status)
-	}
-	u.m.upstreamCalls.WithLabelValues(u.provider, s).Inc()
-	u.m.upstreamDuration.WithLabelValues(u.provider, s).Observe(elapsed.Seconds())
+	s := u.m.byUpstream.get(upstreamKey{u.provider, status})
+	s.count.Inc()
+	s.duration.Observe(elapsed.Seconds())
 }
 
 // Retried counts an attempt after a request's first, on a backend of
