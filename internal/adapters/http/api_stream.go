@@ -6,10 +6,6 @@ import (
 	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
-type deltaEvent struct {
-	Delta string `json:"delta"`
-}
-
 type doneEvent struct {
 	Usage        usageBody `json:"usage"`
 	FinishReason string    `json:"finish_reason"`
@@ -27,7 +23,7 @@ func (apiStream) delta(w *sseWriter, d domain.Delta) error {
 	if d.Text == "" {
 		return nil
 	}
-	return w.event("", deltaEvent{Delta: d.Text})
+	return w.text("", "delta", d.Text)
 }
 
 func (apiStream) done(w *sseWriter, out domain.Completion) error {
