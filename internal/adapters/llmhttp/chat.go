@@ -45,7 +45,7 @@ func NewChatClient(c *Client, ep Endpoint) *ChatClient { return &ChatClient{http
 
 // Chat sends one chat completion; see ports.ChatModel for the error kinds.
 func (c *ChatClient) Chat(ctx context.Context, req ports.Conversation) (domain.Answer, error) {
-	if c.ep.Timeout > 0 {
+	if c.ep.Timeout > 0 && !endsWithin(ctx, c.ep.Timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.ep.Timeout)
 		defer cancel()
@@ -64,6 +64,14 @@ func (c *ChatClient) Chat(ctx context.Context, req ports.Conversation) (domain.A
 	res, err := c.parse(ctx, io.LimitReader(resp.Body, maxResponseBytes))
 	res.UpstreamRequestID = c.http.RequestID(resp.Header)
 	return res, err
+}
+
+// endsWithin says whether ctx's deadline comes no later than d from now.
+// The pool's whole-call deadline usually does, and a second timer for
+// the same instant would only cost a context and a timer per call.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= d
 }
 
 // Stream asks for a streamed answer with a final usage chunk.
