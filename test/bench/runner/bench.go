@@ -12,9 +12,13 @@ import (
 
 type bench struct {
 	bins             binaries
-	redisURL         string // a redis-server of the runner's own
+	dir              string // the run's scratch directory
+	redis            *store // a redis-server of the runner's own
+	collector        *collector
 	duration, warmup time.Duration
 	reps             int
+	filter           string // -targets
+	profileDir       string // -profile; "" for none
 }
 
 // run is one measured run of one target.
@@ -29,6 +33,7 @@ type run struct {
 	ttfbP50   time.Duration // streams only
 	ttfbP99   time.Duration
 	totalP50  time.Duration
+	counts    []count // what the row's counter read over the run
 }
 
 type targetResult struct {
@@ -41,7 +46,11 @@ type shapeResult struct {
 	targets []targetResult
 }
 
-const deployment = "bench"
+// profiled is the run -profile records: the plain service's first
+// measured run at 16 connections.
+func (b *bench) profiled(s shape, r row, rep int) bool {
+	return r.pprofAddr != "" && rep == 0 && s.conns == 16 && !s.stream
+}
 
 func (b *bench) runShape(s shape) (shapeResult, error) {
 	up, err := start(b.bins.upstream, []string{
@@ -52,84 +61,75 @@ func (b *bench) runShape(s shape) (shapeResult, error) {
 		return shapeResult{}, err
 	}
 	defer up.stop()
-	upURL := "http://" + up.addr + "/openai/deployments/" + deployment + "/chat/completions?api-version=2024-10-21"
-	floor, err := start(b.bins.floor, []string{"-upstream", upURL}, nil)
+	rows, err := b.startRows(s, up)
+	defer func() {
+		for _, r := range rows {
+			if r.p != up {
+				r.p.stop()
+			}
+		}
+	}()
 	if err != nil {
 		return shapeResult{}, err
 	}
-	defer floor.stop()
-	svcEnv := []string{
-		"LLM_PROVIDER=azure", "AZURE_OPENAI_ENDPOINT=http://" + up.addr, "AZURE_OPENAI_API_KEY=bench",
-		"AZURE_OPENAI_DEPLOYMENT_NAME=" + deployment, "HOST=127.0.0.1", "PORT=0",
-		"LOG_LEVEL=INFO", "LOG_FORMAT=json", "LOG_FILE=", "ENV_FILE=/dev/null",
-	}
-	svc, err := start(b.bins.service, nil, svcEnv)
-	if err != nil {
-		return shapeResult{}, err
-	}
-	defer svc.stop()
-	// The same service with every limit on and kept in Redis, set high
-	// enough never to refuse: what the store's round trips cost.
-	limited, err := start(b.bins.service, nil, append(svcEnv, "REDIS_URL="+b.redisURL, "RATE_LIMIT_RPS=1000000",
-		"RATE_LIMIT_BURST=1000000", "TOKEN_RATE_LIMIT_TPM=1000000000000", "TOKEN_QUOTA=1000000000000000"))
-	if err != nil {
-		return shapeResult{}, err
-	}
-	defer limited.stop()
-
-	path := "/api/completions"
-	if s.stream {
-		path += "/stream"
-	}
-	prompt := `{"prompt":"Explain Azure OpenAI in one sentence."}`
-	direct := `{"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Explain Azure OpenAI in one sentence."}]` +
-		map[bool]string{true: `,"stream":true}`, false: `}`}[s.stream]
-	targets := []struct {
-		name, url, body string
-		p               *proc
-	}{
-		{"direct", upURL, direct, up},
-		{"floor", "http://" + floor.addr + path, prompt, floor},
-		{"service", "http://" + svc.addr + path, prompt, svc},
-		{"service, Redis limits", "http://" + limited.addr + path, prompt, limited},
-	}
-	res := shapeResult{shape: s, targets: make([]targetResult, len(targets))}
-	for i, t := range targets {
-		res.targets[i].name = t.name
+	res := shapeResult{shape: s, targets: make([]targetResult, len(rows))}
+	for i, r := range rows {
+		res.targets[i].name = r.name
 	}
 	for rep := 0; rep < b.reps; rep++ {
-		for i, t := range targets { // interleaved, so drift hits every target alike
-			r, err := b.measure(s, t.url, t.body, t.p)
+		for i, r := range rows { // interleaved, so drift hits every target alike
+			m, err := b.measure(s, r, b.profiled(s, r, rep))
 			if err != nil {
-				return res, fmt.Errorf("%s: %w", t.name, err)
+				return res, fmt.Errorf("%s: %w", r.name, err)
 			}
-			res.targets[i].runs = append(res.targets[i].runs, r)
+			res.targets[i].runs = append(res.targets[i].runs, m)
 		}
 	}
 	return res, nil
 }
 
-func (b *bench) measure(s shape, url, body string, p *proc) (run, error) {
+func (b *bench) measure(s shape, t row, profile bool) (run, error) {
 	load := b.unary
 	if s.stream {
 		load = b.streams
 	}
-	if _, err := load(s.conns, url, body, b.warmup); err != nil {
+	if _, err := load(s.conns, t.url, t.body, b.warmup); err != nil {
 		return run{}, err
 	}
-	cpu0, err := p.cpuTime()
+	var before []count
+	if t.count != nil {
+		var err error
+		if before, err = t.count(); err != nil {
+			return run{}, err
+		}
+	}
+	cpu0, err := t.p.cpuTime()
 	if err != nil {
 		return run{}, err
 	}
-	r, err := load(s.conns, url, body, b.duration)
+	wait := func() error { return nil }
+	if profile {
+		wait = saveProfiles(t.pprofAddr, b.profileDir, b.duration)
+	}
+	r, err := load(s.conns, t.url, t.body, b.duration)
 	if err != nil {
 		return run{}, err
 	}
-	cpu1, _ := p.cpuTime()
+	cpu1, _ := t.p.cpuTime()
 	if r.requests > 0 {
 		r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
 	}
-	r.peakRSS, r.rss, err = p.memory()
+	if err := wait(); err != nil {
+		return run{}, err
+	}
+	if t.count != nil {
+		after, err := t.count()
+		if err != nil {
+			return run{}, err
+		}
+		r.counts = delta(before, after)
+	}
+	r.peakRSS, r.rss, err = t.p.memory()
 	return r, err
 }
 

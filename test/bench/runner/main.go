@@ -1,8 +1,22 @@
 // Command runner is `make bench`: it measures the service against the
 // floor (the same job on bare net/http) and direct calls to the fake
-// upstream, all in one run, and writes the table to docs/benchmarks.md.
-// Targets and upstream share CPU 0; the load generator (this process)
-// keeps CPU 1 to itself.
+// upstream, all in one run, the service also with a pool, Redis limits
+// and tracing on and off, and writes the tables and a verdict on each
+// target of the performance issue to docs/benchmarks.md. Targets and
+// upstream share CPU 0; the load generator (this process) keeps CPU 1.
+//
+// To rerun one part quickly:
+//
+//	go run ./test/bench/runner -out /tmp/b.md -shapes '0, 16 conn' -targets pool
+//	go run ./test/bench/runner -out /tmp/b.md -shapes microbenchmark
+//
+// -shapes keeps the shapes whose name contains it (the microbenchmark is
+// one, "Go microbenchmark of the hot path"); -targets keeps the row it
+// names, or else every row whose name contains it, always with the
+// floor and whatever that row is compared with. -profile DIR builds the
+// service with -tags pprof and saves into DIR a CPU profile and an
+// allocations profile (go tool pprof reads both) of the plain service's
+// first measured run at 16 connections.
 package main
 
 import (
@@ -11,67 +25,114 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
 func main() {
+	if err := execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// execute returns its error rather than exiting, so that its deferred stops
+// leave no redis-server or target behind.
+func execute() error {
+	started := time.Now()
 	duration := flag.Duration("duration", 5*time.Second, "measured time per run")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each run")
 	reps := flag.Int("reps", 3, "repetitions; medians are reported")
-	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
+	out := flag.String("out", "docs/benchmarks.md", "where to write the tables")
+	shapeFilter := flag.String("shapes", "", "run only the shapes whose name contains this")
+	targetFilter := flag.String("targets", "", "run only this row (or the rows whose name contains it), with the floor")
+	profileDir := flag.String("profile", "", "build with -tags pprof and save the plain service's profiles at 16 connections here")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "aoai-bench")
 	if err != nil {
-		fail(err)
+		return err
 	}
 	defer os.RemoveAll(dir)
-	bins, err := build(dir)
-	if err != nil {
-		fail(err)
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			return err
+		}
 	}
-	redisURL, stopRedis, err := startRedis(dir)
+	bins, err := build(dir, *profileDir != "")
 	if err != nil {
-		fail(err)
+		return err
+	}
+	redis, stopRedis, err := startRedis(dir)
+	if err != nil {
+		return err
 	}
 	defer stopRedis()
-	b := &bench{bins: bins, redisURL: redisURL, duration: *duration, warmup: *warmup, reps: *reps}
+	col, err := startCollector()
+	if err != nil {
+		return err
+	}
+	b := &bench{bins: bins, dir: dir, redis: redis, collector: col, duration: *duration, warmup: *warmup, reps: *reps,
+		filter: *targetFilter, profileDir: *profileDir}
 	var results []shapeResult
 	for _, s := range shapes {
+		if !matches(s.name, *shapeFilter) {
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "== %s\n", s.name)
 		r, err := b.runShape(s)
 		if err != nil {
-			fail(fmt.Errorf("%s: %w", s.name, err))
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		results = append(results, r)
 	}
-	micro, err := microbench()
-	if err != nil {
-		fail(err)
+	if _, err := os.Stat(filepath.Join(*profileDir, "cpu.pprof")); *profileDir != "" && err != nil {
+		fmt.Fprintln(os.Stderr, "bench: nothing profiled: -profile needs the 16-connection shape and the service row")
 	}
-	report := render(results, micro, *duration, *reps)
+	var hot micros
+	if matches(microName, *shapeFilter) {
+		fmt.Fprintf(os.Stderr, "== %s\n", microName)
+		if hot, err = microbench(); err != nil {
+			return err
+		}
+	}
+	elapsed := time.Since(started)
+	report := render(results, hot, meta{
+		command: strings.Join(append([]string{"go run ./test/bench/runner"}, quoted(os.Args[1:])...), " "),
+		started: started, elapsed: elapsed, duration: *duration, warmup: *warmup, reps: *reps,
+		profileDir: *profileDir, filtered: *shapeFilter != "" || *targetFilter != "",
+	})
 	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
-		fail(err)
+		return err
 	}
 	fmt.Print(report)
+	fmt.Fprintf(os.Stderr, "bench: wrote %s; the whole run took %s\n", *out, elapsed.Round(time.Second))
+	return nil
 }
 
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "bench:", err)
-	os.Exit(1)
+func matches(name, filter string) bool {
+	return strings.Contains(strings.ToLower(name), strings.ToLower(filter))
 }
 
 // binaries are the three programs under test, built as for release.
 type binaries struct{ service, floor, upstream string }
 
-func build(dir string) (binaries, error) {
+// build builds them, named apart from the same programs built by hand,
+// so that a `pkill -x aoai-api` in another terminal spares this run's.
+// With pprof, the service carries its profiling listener
+// (cmd/aoai-api/pprof.go).
+func build(dir string, pprof bool) (binaries, error) {
 	b := binaries{
-		service:  filepath.Join(dir, "aoai-api"),
-		floor:    filepath.Join(dir, "floor"),
-		upstream: filepath.Join(dir, "upstream"),
+		service:  filepath.Join(dir, "bench-aoai-api"),
+		floor:    filepath.Join(dir, "bench-floor"),
+		upstream: filepath.Join(dir, "bench-upstream"),
 	}
 	for bin, pkg := range map[string]string{b.service: "./cmd/aoai-api", b.floor: "./test/bench/floor", b.upstream: "./test/bench/upstream"} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
+		args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", bin}
+		if pprof && bin == b.service {
+			args = append(args, "-tags", "pprof")
+		}
+		cmd := exec.Command("go", append(args, pkg)...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {

@@ -27,7 +27,7 @@ func start(bin string, args []string, env []string) (*proc, error) {
 		name, argv = "taskset", append([]string{"-c", "0", bin}, args...)
 	}
 	cmd := exec.Command(name, argv...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(inherited(env), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -55,6 +55,23 @@ func start(bin string, args []string, env []string) (*proc, error) {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("%s printed no address", bin)
 	}
+}
+
+// inherited is this process's environment less what env sets and any
+// OTEL_ variable, so a collector set in the shell traces no plain row.
+func inherited(env []string) []string {
+	set := make(map[string]bool, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		set[k] = true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !set[k] && !strings.HasPrefix(k, "OTEL_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func addressIn(line string) string {

@@ -6,14 +6,16 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // startRedis runs Debian's redis-server on a free loopback port, pinned
 // with the targets to CPU 0, and waits until it accepts connections.
-func startRedis(dir string) (string, func(), error) {
+func startRedis(dir string) (*store, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	_ = l.Close()
@@ -24,15 +26,16 @@ func startRedis(dir string) (string, func(), error) {
 	}
 	cmd := exec.Command(name, args...)
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("redis-server (apt-get install -y redis-server): %w", err)
+		return nil, nil, fmt.Errorf("redis-server (apt-get install -y redis-server): %w", err)
 	}
 	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
 			_ = c.Close()
-			return "redis://127.0.0.1:" + port, stop, nil
+			s := &store{url: "redis://127.0.0.1:" + port, client: redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})}
+			return s, func() { _ = s.client.Close(); stop() }, nil
 		}
 	}
 	stop()
-	return "", nil, fmt.Errorf("redis-server did not listen within 10 s")
+	return nil, nil, fmt.Errorf("redis-server did not listen within 10 s")
 }
