@@ -61,9 +61,14 @@ func (c *ChatClient) Chat(ctx context.Context, req ports.Conversation) (domain.A
 		return domain.Answer{}, err
 	}
 	defer resp.Body.Close()
-	res, err := c.parse(ctx, io.LimitReader(resp.Body, maxResponseBytes))
+	res, id, err := c.parse(ctx, io.LimitReader(resp.Body, maxResponseBytes))
 	res.UpstreamRequestID = c.http.RequestID(resp.Header)
-	return res, err
+	if err != nil {
+		c.http.traceResponse(ctx, resp, nil)
+		return res, err
+	}
+	c.http.traceAnswer(ctx, resp, id, res)
+	return res, nil
 }
 
 // endsWithin says whether ctx's deadline comes no later than d from now.
@@ -109,31 +114,30 @@ func (c *ChatClient) newRequest(ctx context.Context, body []byte, accept []strin
 // Request header values are shared, never edited in place: assigning
 // them costs no allocation per attempt.
 var (
-	jsonType = []string{"application/json"}
+	jsonType        = []string{"application/json"}
 	eventStreamType = []string{"text/event-stream"}
 )
 
 // parse reads the whole body into a pooled buffer, then decodes it in
 // one pass: a read that fails is a cut exchange, a body that does not
 // decode is a malformed answer.
-func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, error) {
+// It returns the answer's id too, for its span.
+func (c *ChatClient) parse(ctx context.Context, body io.Reader) (domain.Answer, string, error) {
 	name := c.http.target.Name
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer putBody(buf)
 	if _, err := buf.ReadFrom(body); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) { // the upstream ended its body early: it did the work
-			return domain.Answer{}, c.http.badAnswer(ctx, err, name+" returned a malformed response")
+			return domain.Answer{}, "", c.http.badAnswer(ctx, err, name+" returned a malformed response")
 		}
-		return domain.Answer{}, c.http.broken(ctx, err, name+" response was cut short") // a deadline mid-body is a timeout
+		return domain.Answer{}, "", c.http.broken(ctx, err, name+" response was cut short") // a deadline mid-body is a timeout
 	}
 	var w wireResponse
 	if err := unmarshalAnswer(buf.Bytes(), &w); err != nil {
-		return domain.Answer{}, c.http.badAnswer(ctx, err, name+" returned a malformed response")
+		return domain.Answer{}, "", c.http.badAnswer(ctx, err, name+" returned a malformed response")
 	}
 	if len(w.Choices) == 0 {
-		return domain.Answer{}, c.http.badAnswer(ctx, errors.New("empty choices"), name+" returned no choices")
+		return domain.Answer{}, "", c.http.badAnswer(ctx, errors.New("empty choices"), name+" returned no choices")
 	}
-	a := w.answer()
-	traceAnswer(ctx, w.ID, a)
-	return a, nil
+	return w.answer(), w.ID, nil
 }

@@ -84,13 +84,14 @@ func (c *Client) Send(ctx context.Context, newReq func(context.Context) (*http.R
 		err = &url.Error{Op: "Post", URL: req.URL.Redacted(), Err: err} // as http.Client words it
 	}
 	c.logAttempt(ctx, resp, start, err)
-	c.traceResponse(ctx, resp, err)
 	if err != nil {
+		c.traceResponse(ctx, resp, err)
 		return nil, c.broken(ctx, err, c.target.Name+" is unreachable") // no response byte: nothing done upstream
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
+		return resp, nil // its caller traces it, with what it reads of the body
 	}
+	c.traceResponse(ctx, resp, nil)
 	return nil, c.classify(resp)
 }
 

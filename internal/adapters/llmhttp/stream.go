@@ -108,6 +108,7 @@ func (c *Client) OpenStream(ctx context.Context, newReq func(context.Context) (*
 		cancel()
 		return nil, c.streamError(ctx, wd, err)
 	}
+	c.traceResponse(ctx, resp, nil)
 	return &ChatStream{
 		ctx: ctx, client: c, body: resp.Body, events: NewSSEReader(resp.Body, l.MaxEventBytes), cancel: cancel,
 		watchdog: wd, limits: l, firstLeft: l.First - c.now().Sub(start),
@@ -136,7 +137,7 @@ func (s *ChatStream) Recv() (domain.Delta, error) {
 	if !s.chosen {
 		return domain.Delta{}, s.client.badAnswer(s.ctx, errors.New("[DONE] before any choice"), s.client.target.Name+" ended the stream without an answer")
 	}
-	traceAnswer(s.ctx, s.id, s.result)
+	s.client.traceAnswer(s.ctx, nil, s.id, s.result) // the response was traced at OpenStream
 	return domain.Delta{}, io.EOF
 }
 

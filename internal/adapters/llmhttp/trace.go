@@ -34,14 +34,18 @@ func (c *Client) traceResponse(ctx context.Context, resp *http.Response, err err
 	if !s.IsRecording() {
 		return
 	}
-	attrs := []attribute.KeyValue{attribute.String("server.address", c.host(resp))}
+	s.SetAttributes(c.appendResponse(make([]attribute.KeyValue, 0, 3), resp, err)...)
+}
+
+func (c *Client) appendResponse(attrs []attribute.KeyValue, resp *http.Response, err error) []attribute.KeyValue {
+	attrs = append(attrs, attribute.String("server.address", c.host(resp)))
 	if err == nil {
 		attrs = append(attrs, attribute.Int("http.response.status_code", resp.StatusCode))
 		if id := c.RequestID(resp.Header); id != "" {
 			attrs = append(attrs, attribute.String("aoai.upstream_request_id", id))
 		}
 	}
-	s.SetAttributes(attrs...)
+	return attrs
 }
 
 func (c *Client) host(resp *http.Response) string {
@@ -52,8 +56,10 @@ func (c *Client) host(resp *http.Response) string {
 }
 
 // traceAnswer records what the model said of its answer: the GenAI
-// conventions' response attributes and token usage.
-func traceAnswer(ctx context.Context, id string, a domain.Answer) {
+// conventions' response attributes and token usage, with the response's
+// own when resp is not nil (a whole answer's, traced once it is read).
+// One call per span: each call regrows the span's attribute slice.
+func (c *Client) traceAnswer(ctx context.Context, resp *http.Response, id string, a domain.Answer) {
 	s := trace.SpanFromContext(ctx)
 	if !s.IsRecording() {
 		return
@@ -62,10 +68,14 @@ func traceAnswer(ctx context.Context, id string, a domain.Answer) {
 	for _, ch := range a.Choices {
 		reasons = append(reasons, ch.FinishReason)
 	}
-	attrs := []attribute.KeyValue{
+	attrs := make([]attribute.KeyValue, 0, 8)
+	if resp != nil {
+		attrs = c.appendResponse(attrs, resp, nil)
+	}
+	attrs = append(attrs,
 		attribute.String("gen_ai.response.model", a.Model),
 		attribute.StringSlice("gen_ai.response.finish_reasons", reasons),
-	}
+	)
 	if id != "" {
 		attrs = append(attrs, attribute.String("gen_ai.response.id", id))
 	}
