@@ -26,8 +26,11 @@ func TestAccessAndUpstreamLogShape(t *testing.T) {
 	id := r.Header.Get("X-Request-ID")
 	svc.stop(t) // every line is out, the file closed
 
+	// One attempt served it: one line, the access line, carrying the
+	// attempt's model, backend and upstream fields.
 	access := onlyEntry(t, svc.logEntries("POST /api/completions 200"), id)
-	wantKeys := []string{"bytes", "client_ip", "correlation_id", "latency_ms", "level", "method", "msg", "path", "status", "ts"}
+	wantKeys := []string{"attempt", "backend", "bytes", "client_ip", "correlation_id", "deployment", "latency_ms", "level", "method", "model", "msg",
+		"path", "status", "ts", "upstream", "upstream_latency_ms", "upstream_request_id", "upstream_status"}
 	if got := keysOf(access); strings.Join(got, ",") != strings.Join(wantKeys, ",") {
 		t.Errorf("access fields = %v, want %v", got, wantKeys)
 	}
@@ -41,13 +44,15 @@ func TestAccessAndUpstreamLogShape(t *testing.T) {
 		access["status"] != 200.0 || access["client_ip"] != "127.0.0.1" || access["bytes"] != float64(len(r.Body)) {
 		t.Errorf("access = %v", access)
 	}
-
-	call := onlyEntry(t, svc.logEntries("upstream call"), id)
-	if call["deployment"] != testDeployment || call["upstream_status"] != 200.0 || call["upstream_request_id"] != "apim-e2e-1" {
-		t.Errorf("upstream call = %v", call)
+	if access["attempt"] != 1.0 || access["backend"] == nil || access["model"] == nil || access["upstream"] != "Azure OpenAI" ||
+		access["deployment"] != testDeployment || access["upstream_status"] != 200.0 || access["upstream_request_id"] != "apim-e2e-1" {
+		t.Errorf("access upstream fields = %v", access)
 	}
-	if _, ok := call["upstream_latency_ms"].(float64); !ok {
-		t.Errorf("upstream_latency_ms = %#v, want a number", call["upstream_latency_ms"])
+	if _, ok := access["upstream_latency_ms"].(float64); !ok {
+		t.Errorf("upstream_latency_ms = %#v, want a number", access["upstream_latency_ms"])
+	}
+	if calls := withID(svc.logEntries("upstream call"), id); len(calls) != 0 {
+		t.Errorf("upstream call lines = %v, want none: the access line has them", calls)
 	}
 
 	// The file gets the same lines as stdout.
@@ -128,15 +133,21 @@ func keysOf(m map[string]any) []string {
 	return keys
 }
 
+// withID keeps the entries carrying the correlation id.
+func withID(entries []map[string]any, id string) []map[string]any {
+	var out []map[string]any
+	for _, e := range entries {
+		if e["correlation_id"] == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // onlyEntry returns the one entry carrying the correlation id.
 func onlyEntry(t *testing.T, entries []map[string]any, id string) map[string]any {
 	t.Helper()
-	var found []map[string]any
-	for _, e := range entries {
-		if e["correlation_id"] == id {
-			found = append(found, e)
-		}
-	}
+	found := withID(entries, id)
 	if len(found) != 1 {
 		t.Fatalf("%d entries with correlation_id %q, want 1: %v", len(found), id, entries)
 	}

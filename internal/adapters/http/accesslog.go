@@ -7,6 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
+
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 )
 
 const quietKey = "quiet_log"
@@ -20,13 +22,24 @@ func quiet(c *gin.Context) {
 }
 
 // accessLog writes one entry per request, in the reference's shape.
+// When one upstream attempt served the request, the entry is written
+// through that attempt's logger and carries its upstream fields, in
+// place of its own "upstream call" line: one line, one write, per
+// request. Several attempts each keep their own line.
 func accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		path := c.Request.URL.Path
+		ctx, calls := llmhttp.WithCallLog(c.Request.Context())
+		c.Request = c.Request.WithContext(ctx)
+		defer calls.Close() // a panic past recovery writes no access line: the held one still goes out
 		c.Next()
 		status := c.Writer.Status()
 		log := zerolog.Ctx(c.Request.Context())
+		call := calls.Fold()
+		if call != nil {
+			log = call.Logger() // model, backend and attempt too
+		}
 		ev := log.Info()
 		switch {
 		case c.GetBool(quietKey):
@@ -39,7 +52,10 @@ func accessLog() gin.HandlerFunc {
 			Int("status", status).
 			Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
 			Str("client_ip", clientIP(c)).
-			Int("bytes", max(c.Writer.Size(), 0)).
-			Msg(c.Request.Method + " " + path + " " + strconv.Itoa(status))
+			Int("bytes", max(c.Writer.Size(), 0))
+		if call != nil {
+			call.Fields(ev)
+		}
+		ev.Msg(c.Request.Method + " " + path + " " + strconv.Itoa(status))
 	}
 }

@@ -24,7 +24,7 @@ func correlate(log zerolog.Logger) gin.HandlerFunc {
 		}
 		c.Set(correlationKey, id)
 		c.Header(headerRequestID, id)
-		l := traced(c, log.With().Str(correlationKey, id), id).Logger()
+		l := traced(c, log.With().Str(correlationKey, id)).Logger()
 		ctx := domain.WithCorrelationID(l.WithContext(c.Request.Context()), id)
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()

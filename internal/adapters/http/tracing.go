@@ -35,12 +35,19 @@ func tracing(tp trace.TracerProvider) gin.HandlerFunc {
 		defer span.End()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
+		// One call for what the request learnt: each call regrows the
+		// span's attribute slice.
 		status := c.Writer.Status()
-		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		attrs := [3]attribute.KeyValue{
+			attribute.Int("http.response.status_code", status),
+			attribute.String("aoai.correlation_id", correlationID(c)), // the X-Request-ID
+		}
+		n := 2
 		if status >= http.StatusInternalServerError { // a 4xx is the client's, not the server's, error
-			span.SetAttributes(attribute.String("error.type", strconv.Itoa(status))) // the conventions' value
+			attrs[n], n = attribute.String("error.type", strconv.Itoa(status)), n+1 // the conventions' value
 			span.SetStatus(codes.Error, "")
 		}
+		span.SetAttributes(attrs[:n]...)
 	}
 }
 
@@ -51,16 +58,14 @@ func routeName(c *gin.Context) string {
 	return c.Request.Method // unmatched: the conventions' name when the route is unknown
 }
 
-// traced joins the request's log lines to its trace, sampled or not,
-// and its span to the correlation id. It adds to the logger context the
-// correlation id is in, so the request's logger is built once.
-func traced(c *gin.Context, l zerolog.Context, id string) zerolog.Context {
-	span := trace.SpanFromContext(c.Request.Context())
-	sc := span.SpanContext()
+// traced joins the request's log lines to its trace, sampled or not.
+// It adds to the logger context the correlation id is in, so the
+// request's logger is built once.
+func traced(c *gin.Context, l zerolog.Context) zerolog.Context {
+	sc := trace.SpanContextFromContext(c.Request.Context())
 	if !sc.IsValid() {
 		return l
 	}
-	span.SetAttributes(attribute.String("aoai.correlation_id", id))
 	tid, sid := sc.TraceID(), sc.SpanID()
 	return l.Hex("trace_id", tid[:]).Hex("span_id", sid[:])
 }

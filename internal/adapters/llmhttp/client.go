@@ -75,6 +75,10 @@ func (c *Client) Send(ctx context.Context, newReq func(context.Context) (*http.R
 		return nil, domain.Upstream("could not build the upstream request", err)
 	}
 	propagate(ctx, req.Header)
+	calls := callLogFrom(ctx)
+	if calls != nil {
+		calls.next() // a held first attempt's line goes out before this one's
+	}
 	start := c.now()
 	// One attempt needs none of http.Client's work: redirects are never
 	// followed (a 3xx is this backend's failure), and the deadline is the
@@ -83,7 +87,7 @@ func (c *Client) Send(ctx context.Context, newReq func(context.Context) (*http.R
 	if err != nil {
 		err = &url.Error{Op: "Post", URL: req.URL.Redacted(), Err: err} // as http.Client words it
 	}
-	c.logAttempt(ctx, resp, start, err)
+	c.logAttempt(ctx, calls, resp, start, err)
 	if err != nil {
 		c.traceResponse(ctx, resp, err)
 		return nil, c.broken(ctx, err, c.target.Name+" is unreachable") // no response byte: nothing done upstream
@@ -134,18 +138,19 @@ func (c *Client) RequestID(h http.Header) string {
 }
 
 // logAttempt logs one attempt and reports it to the observer. The pool
-// has put the model, backend and attempt number on ctx's logger.
-func (c *Client) logAttempt(ctx context.Context, resp *http.Response, start time.Time, err error) {
-	elapsed := c.now().Sub(start)
-	ev := zerolog.Ctx(ctx).Info().Str("upstream", c.target.Name).Str(c.target.ResourceKind, c.target.Resource).
-		Dur("upstream_latency_ms", elapsed)
-	if err != nil {
-		c.observe.Attempt(0, elapsed)
-		ev.Int("upstream_status", 0).AnErr("upstream_error", err).Msg("upstream call")
+// has put the model, backend and attempt number on ctx's logger. With
+// a CallLog on ctx, a first attempt's line is held, for the access line
+// to carry when no other attempt follows.
+func (c *Client) logAttempt(ctx context.Context, calls *CallLog, resp *http.Response, start time.Time, err error) {
+	call := Call{log: zerolog.Ctx(ctx), client: c, elapsed: c.now().Sub(start), err: err}
+	if err == nil {
+		call.status, call.requestID = resp.StatusCode, c.RequestID(resp.Header)
+	}
+	c.observe.Attempt(call.status, call.elapsed)
+	if calls != nil && calls.hold(call) {
 		return
 	}
-	c.observe.Attempt(resp.StatusCode, elapsed)
-	ev.Int("upstream_status", resp.StatusCode).Str("upstream_request_id", c.RequestID(resp.Header)).Msg("upstream call")
+	call.write()
 }
 
 // drain lets the connection be reused without reading a hostile body forever.

@@ -173,8 +173,9 @@ func (r *request) settle(ctx context.Context, m *member, start time.Time, err er
 		}
 		r.retryAt[m] = now.Add(r.backoff())
 	}
-	// llmhttp's "upstream call" line has the status; this one says what
-	// the pool made of it.
+	// llmhttp's "upstream call" line (or the access line, when this was
+	// the request's one attempt) has the status; this one says what the
+	// pool made of it.
 	zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Str("backend", m.Name).Int("attempt", r.attempts).
 		Str("outcome", label).Str("upstream_request_id", upstreamID(err)).Msg("backend attempt failed")
 	r.last = err
@@ -319,7 +320,8 @@ func removed(ms []*member, m *member) []*member {
 }
 
 // logged names the model, backend and attempt on every line the
-// backend's adapter writes, so its one "upstream call" line says all.
+// backend's adapter writes, so its one "upstream call" line says all,
+// and so does the access line that a lone attempt's line folds into.
 func (r *request) logged(ctx context.Context, m *member) context.Context {
 	l := zerolog.Ctx(ctx).With().Str("model", r.g.name).Str("backend", m.Name).Int("attempt", r.attempts).Logger()
 	return l.WithContext(ctx)

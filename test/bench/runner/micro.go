@@ -38,7 +38,7 @@ func (ms micros) get(name string) (micro, bool) {
 	return ms.results[i], true
 }
 
-var benchLine = regexp.MustCompile(`(?m)^(Benchmark\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
+var benchLine = regexp.MustCompile(`(?m)^(Benchmark\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ [\w/]+)*?\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
 
 // microbench runs every hot-path benchmark three times and keeps medians.
 func microbench() (micros, error) {
