@@ -300,3 +300,22 @@ func TestRedisLimitsStoreFailures(t *testing.T) {
 		}
 	}
 }
+
+// Charges to Redis are held for up to 100 ms and sent together: a
+// replica that stops sends what it holds before it exits.
+func TestRedisChargesHeldAtShutdownAreSent(t *testing.T) {
+	rd := startRedis(t)
+	up := newAzureUpstream(t, azureReply) // 21 tokens an answer
+	env := withEnv(azureEnv(up), "REDIS_URL", rd.url(), "SHUTDOWN_DELAY", "0s")
+	a := startService(t, env)
+	for i := range 3 {
+		if r := postJSON(t, a.URL+"/api/completions", `{"prompt":"hi"}`); r.Status != 200 {
+			t.Fatalf("request %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	a.stop(t)
+	r := call(t, "GET", startService(t, env).URL+"/api/usage", "", "") // the same caller: the loopback address
+	if m := r.JSON(t)["period"].(map[string]any); r.Status != 200 || m["requests"] != float64(3) || m["total_tokens"] != float64(63) {
+		t.Fatalf("usage after the first replica stopped = %d %s, want its 3 answers", r.Status, r.Body)
+	}
+}

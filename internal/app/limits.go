@@ -12,8 +12,9 @@ import (
 )
 
 // newLimiter meters callers in the process, or in Redis when REDIS_URL
-// is set, with the process's own limits to fall back on. The client is
-// closed when the returned func runs.
+// is set, with the process's own limits to fall back on. The returned
+// func, run once the server has drained, sends the charges still held
+// for Redis and then closes the client.
 func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Limiter, func(), error) {
 	local := limits.NewMemory(cfg.RateLimitMaxCallers)
 	def := limits.Policy{RPS: cfg.RateLimitRPS, Burst: cfg.RateLimitBurst, TPM: int64(cfg.TokenRateLimitTPM),
@@ -38,7 +39,8 @@ func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Lim
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1 // one attempt within the timeout: a retry would only overshoot it
 	rdb := redis.NewClient(ro)
-	return limits.New(limits.NewRedis(rdb), local, opt), func() { _ = rdb.Close() }, nil
+	l := limits.New(limits.NewRedis(rdb), local, opt)
+	return l, func() { l.Close(); _ = rdb.Close() }, nil
 }
 
 // withLimitsStore shows the store's state in /readyz's body.

@@ -28,6 +28,13 @@ type Options struct {
 	Log       zerolog.Logger
 	Observer  Observer
 	Now       func() time.Time // nil: time.Now
+	// FlushEvery is how long a charge to the shared store waits at most
+	// to be sent with the others (0: 100ms); MaxPending how many callers'
+	// minutes may wait before they are sent at once (0: 10 000).
+	FlushEvery time.Duration
+	MaxPending int
+	// AfterFunc arms the flush (nil: time.AfterFunc); stop disarms it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // Limiter is ports.Limits over a shared store, with a local one to fall
@@ -38,7 +45,8 @@ type Limiter struct {
 	shared store // nil: the process only
 	local  *Memory
 	mu     sync.Mutex
-	down   bool // the shared store failed last time: logged once per transition
+	down   bool  // the shared store failed last time: logged once per transition
+	batch  batch // the shared store's charges not yet sent
 }
 
 var _ ports.Limits = (*Limiter)(nil)
@@ -48,7 +56,18 @@ func New(shared *Redis, local *Memory, opt Options) *Limiter {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.FlushEvery <= 0 {
+		opt.FlushEvery = defaultFlushEvery
+	}
+	if opt.MaxPending <= 0 {
+		opt.MaxPending = defaultMaxPending
+	}
+	if opt.AfterFunc == nil {
+		opt.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	l := &Limiter{opt: opt, local: local}
+	l.batch.pending = make(map[pendingKey]*pending)
+	l.batch.sent = sync.NewCond(&l.batch.mu)
 	if shared != nil {
 		l.shared = shared
 	}
@@ -81,9 +100,10 @@ func call[T any](ctx context.Context, l *Limiter, op func(context.Context, store
 	return callWithin(ctx, l, l.opt.Timeout, op)
 }
 
-// readTimeout bounds the ledger reads, which are off the model path and
-// read up to 30 days per caller in one pipeline.
-func (l *Limiter) readTimeout() time.Duration { return max(l.opt.Timeout, time.Second) }
+// offPathTimeout bounds the ledger reads, which read up to 30 days per
+// caller in one pipeline, and the charges' flush, one pipeline for
+// every caller: both are off the model path.
+func (l *Limiter) offPathTimeout() time.Duration { return max(l.opt.Timeout, time.Second) }
 
 func callWithin[T any](ctx context.Context, l *Limiter, timeout time.Duration, op func(context.Context, store) (T, error)) (T, error) {
 	if l.shared == nil {
@@ -147,25 +167,21 @@ func (l *Limiter) Admit(ctx context.Context, c ports.Caller, tokens bool) (ports
 	return a, err
 }
 
-// Charge records spent off the caller's path, bounded by the timeout. The
-// process's own store is a map under a mutex: it is charged in place,
-// with no goroutine to start.
+// Charge records spent off the caller's path. The process's own store
+// is a map under a mutex: it is charged in place. The shared one's
+// charges are summed and sent together within FlushEvery (batch.go).
 func (l *Limiter) Charge(ctx context.Context, c ports.Caller, spent ports.Spent) {
 	now := l.opt.Now()
 	if l.shared == nil {
 		_ = l.local.charge(ctx, l.policy(c), c, now, spent)
 		return
 	}
-	go func() {
-		_, _ = call(context.WithoutCancel(ctx), l, func(ctx context.Context, s store) (struct{}, error) {
-			return struct{}{}, s.charge(ctx, l.policy(c), c, now, spent)
-		})
-	}()
+	l.enqueue(c, now, spent)
 }
 
 func (l *Limiter) Usage(ctx context.Context, c ports.Caller) (ports.Ledger, error) {
 	now := l.opt.Now()
-	led, err := callWithin(ctx, l, l.readTimeout(), func(ctx context.Context, s store) ([]ports.Ledger, error) {
+	led, err := callWithin(ctx, l, l.offPathTimeout(), func(ctx context.Context, s store) ([]ports.Ledger, error) {
 		return s.usage(ctx, []Policy{l.policy(c)}, []ports.Caller{c}, now)
 	})
 	if err != nil {
@@ -176,7 +192,7 @@ func (l *Limiter) Usage(ctx context.Context, c ports.Caller) (ports.Ledger, erro
 
 func (l *Limiter) Callers(ctx context.Context) ([]ports.Ledger, error) {
 	now := l.opt.Now()
-	return callWithin(ctx, l, l.readTimeout(), func(ctx context.Context, s store) ([]ports.Ledger, error) {
+	return callWithin(ctx, l, l.offPathTimeout(), func(ctx context.Context, s store) ([]ports.Ledger, error) {
 		cs, err := s.callers(ctx, now)
 		if err != nil {
 			return nil, err

@@ -2,8 +2,6 @@ package limits_test
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,34 +18,28 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-// stores runs each case against both stores; charges are synchronous
-// through the store-level helper the tests wait on.
-func stores(t *testing.T, p limits.Policy, failOpen bool) map[string]struct {
-	l  *limits.Limiter
-	mr *miniredis.Miniredis
-	c  *clock
-} {
-	out := map[string]struct {
-		l  *limits.Limiter
-		mr *miniredis.Miniredis
-		c  *clock
-	}{}
+// fixture is a Limiter on one store, with its clock, and with Redis its
+// miniredis and the timer that would flush its charges.
+type fixture struct {
+	l     *limits.Limiter
+	mr    *miniredis.Miniredis
+	c     *clock
+	timer *timer
+}
+
+// stores runs each case against both stores; the tests flush Redis's
+// charges themselves, through charged.
+func stores(t *testing.T, p limits.Policy, failOpen bool) map[string]fixture {
 	c1 := &clock{time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-	out["memory"] = struct {
-		l  *limits.Limiter
-		mr *miniredis.Miniredis
-		c  *clock
-	}{limits.New(nil, limits.NewMemory(10), limits.Options{Policy: p, Now: c1.now, Log: zerolog.Nop()}), nil, c1}
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	c2 := &clock{c1.t}
-	out["redis"] = struct {
-		l  *limits.Limiter
-		mr *miniredis.Miniredis
-		c  *clock
-	}{limits.New(limits.NewRedis(rdb), limits.NewMemory(10), limits.Options{Policy: p, Now: c2.now, Timeout: time.Second, FailOpen: failOpen, Log: zerolog.Nop()}), mr, c2}
-	return out
+	c2, tm := &clock{c1.t}, &timer{}
+	return map[string]fixture{
+		"memory": {l: limits.New(nil, limits.NewMemory(10), limits.Options{Policy: p, Now: c1.now, Log: zerolog.Nop()}), c: c1},
+		"redis": {l: limits.New(limits.NewRedis(rdb), limits.NewMemory(10), limits.Options{Policy: p, Now: c2.now, Timeout: time.Second,
+			FailOpen: failOpen, Log: zerolog.Nop(), AfterFunc: tm.afterFunc}), mr: mr, c: c2, timer: tm},
+	}
 }
 
 var alice = ports.Caller{Key: "k-alice", ID: "alice"}
@@ -73,17 +65,14 @@ func TestRateIsABucketOfBurst(t *testing.T) {
 	}
 }
 
-// charged waits until a Charge made off the path has landed.
+// charged flushes the charges held for the shared store and checks that
+// the minute's tokens are want.
 func charged(t *testing.T, l *limits.Limiter, want int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if led, _ := l.Usage(context.Background(), alice); led.Minute.TotalTokens == want {
-			return
-		}
-		time.Sleep(time.Millisecond) // polling an asynchronous write, not synchronising
+	l.Flush()
+	if led, err := l.Usage(context.Background(), alice); err != nil || led.Minute.TotalTokens != want {
+		t.Fatalf("minute's tokens after the flush = %+v, %v; want %d", led.Minute, err, want)
 	}
-	t.Fatalf("charge of %d never landed", want)
 }
 
 func TestTokensPerMinuteAndQuotaRefuseOnceSpent(t *testing.T) {
@@ -146,32 +135,16 @@ func TestEveryRedisKeyHasATTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.l.Charge(context.Background(), alice, ports.Spent{Prompt: 3, Completion: 4, Estimated: true})
-	// The charge is one pipeline sent off the caller's path: the minute's
-	// tally can be read before its last command, the callers' expiry, has
-	// landed, so wait for the whole pipeline, not the first key.
-	keys := writtenKeys(t, s.mr, 5) // bucket, minute, period, day, callers
+	s.l.Flush()
+	keys := s.mr.Keys()
+	if len(keys) != 5 { // bucket, minute, period, day, callers
+		t.Fatalf("keys = %v, want the bucket, three tallies and the callers", keys)
+	}
 	for _, k := range keys {
 		if ttl := s.mr.TTL(k); ttl <= 0 {
 			t.Errorf("%s has no TTL", k)
 		}
 	}
-}
-
-// writtenKeys polls until n keys exist and the last one the charge
-// writes, the callers' set, has its expiry: the asynchronous charge has
-// then landed whole.
-func writtenKeys(t *testing.T, mr *miniredis.Miniredis, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		keys := mr.Keys()
-		if len(keys) >= n && slices.ContainsFunc(keys, func(k string) bool { return strings.HasSuffix(k, "callers") && mr.TTL(k) > 0 }) {
-			return keys
-		}
-		time.Sleep(time.Millisecond) // polling an asynchronous write, not synchronising
-	}
-	t.Fatalf("the charge never landed whole: keys = %v", mr.Keys())
-	return nil
 }
 
 // A caller who leaves mid-call says nothing of the store's health.

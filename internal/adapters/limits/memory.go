@@ -98,26 +98,48 @@ func (m *Memory) admit(_ context.Context, p Policy, caller ports.Caller, now tim
 	return a, nil
 }
 
-func add(t *ports.Tally, s ports.Spent) {
-	t.Requests++
-	t.PromptTokens += s.Prompt
-	t.CompletionTokens += s.Completion
-	t.TotalTokens += total(s)
+// spentTally is one answer's charge.
+func spentTally(s ports.Spent) ports.Tally {
+	t := ports.Tally{Requests: 1, PromptTokens: s.Prompt, CompletionTokens: s.Completion, TotalTokens: total(s)}
 	if s.Estimated {
-		t.EstimatedTokens += total(s)
+		t.EstimatedTokens = total(s)
 	}
+	return t
+}
+
+func addTally(t *ports.Tally, d ports.Tally) {
+	t.Requests += d.Requests
+	t.PromptTokens += d.PromptTokens
+	t.CompletionTokens += d.CompletionTokens
+	t.TotalTokens += d.TotalTokens
+	t.EstimatedTokens += d.EstimatedTokens
 }
 
 func (m *Memory) charge(_ context.Context, p Policy, caller ports.Caller, now time.Time, s ports.Spent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.chargeTally(p, caller, now, spentTally(s))
+	return nil
+}
+
+// chargeAll takes the shared store's batch when it fails, failing open.
+func (m *Memory) chargeAll(_ context.Context, batch []*pending) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range batch {
+		m.chargeTally(p.policy, p.caller, p.at, p.tally)
+	}
+	return nil
+}
+
+func (m *Memory) chargeTally(p Policy, caller ports.Caller, now time.Time, t ports.Tally) {
 	c := m.get(caller, true)
 	sp := spansAt(now, p.QuotaPeriod)
 	c.roll(sp)
-	add(&c.minuteT, s)
-	add(&c.periodT, s)
+	addTally(&c.minuteT, t)
+	addTally(&c.periodT, t)
 	d := c.days[sp.day]
-	add(&d, s)
+	addTally(&d, t)
 	c.days[sp.day] = d
 	if len(c.days) > ledgerDays {
 		keep := make(map[string]ports.Tally, ledgerDays)
@@ -128,7 +150,6 @@ func (m *Memory) charge(_ context.Context, p Policy, caller ports.Caller, now ti
 		}
 		c.days = keep
 	}
-	return nil
 }
 
 func (m *Memory) usage(_ context.Context, ps []Policy, cs []ports.Caller, now time.Time) ([]ports.Ledger, error) {

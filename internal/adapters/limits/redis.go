@@ -12,7 +12,7 @@ import (
 )
 
 // Redis keeps the counters in Redis, shared by every replica. Admit is
-// one script call; Charge one pipeline. Every key has a TTL.
+// one script call; a batch of charges one pipeline. Every key has a TTL.
 type Redis struct {
 	rdb *redis.Client
 }
@@ -73,28 +73,41 @@ func (r *Redis) admit(ctx context.Context, p Policy, c ports.Caller, now time.Ti
 	return a, nil
 }
 
-func (r *Redis) charge(ctx context.Context, p Policy, c ports.Caller, now time.Time, s ports.Spent) error {
-	sp := spansAt(now, p.QuotaPeriod)
+// chargeAll sends a batch in one pipeline: per caller and minute, the
+// summed figures into the minute's, period's and day's tallies with
+// their TTLs, then one ZADD for every caller. A charge made alone sends
+// the same commands, with a requests count of 1.
+func (r *Redis) chargeAll(ctx context.Context, batch []*pending) error {
+	if len(batch) == 0 {
+		return nil
+	}
 	_, err := r.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error { // each command is atomic; a MULTI would span slots
-		for _, t := range []struct {
-			key string
-			ttl time.Duration
-		}{
-			{tallyKey(c, "m"+sp.minute), sp.minuteLeft + time.Minute},
-			{tallyKey(c, "p"+sp.period), sp.periodLeft + time.Hour},
-			{tallyKey(c, "d"+sp.day), (ledgerDays + 1) * 24 * time.Hour},
-		} {
-			pipe.HIncrBy(ctx, t.key, "requests", 1)
-			pipe.HIncrBy(ctx, t.key, "prompt_tokens", s.Prompt)
-			pipe.HIncrBy(ctx, t.key, "completion_tokens", s.Completion)
-			pipe.HIncrBy(ctx, t.key, "total_tokens", total(s))
-			if s.Estimated {
-				pipe.HIncrBy(ctx, t.key, "estimated_tokens", total(s))
+		members := make([]redis.Z, len(batch))
+		for i, b := range batch {
+			c, t, sp := b.caller, b.tally, spansAt(b.at, b.policy.QuotaPeriod)
+			for _, k := range []struct {
+				key string
+				ttl time.Duration
+			}{
+				{tallyKey(c, "m"+sp.minute), sp.minuteLeft + time.Minute},
+				{tallyKey(c, "p"+sp.period), sp.periodLeft + time.Hour},
+				{tallyKey(c, "d"+sp.day), (ledgerDays + 1) * 24 * time.Hour},
+			} {
+				pipe.HIncrBy(ctx, k.key, "requests", t.Requests)
+				pipe.HIncrBy(ctx, k.key, "prompt_tokens", t.PromptTokens)
+				pipe.HIncrBy(ctx, k.key, "completion_tokens", t.CompletionTokens)
+				pipe.HIncrBy(ctx, k.key, "total_tokens", t.TotalTokens)
+				if b.estimated {
+					pipe.HIncrBy(ctx, k.key, "estimated_tokens", t.EstimatedTokens)
+				}
+				pipe.PExpire(ctx, k.key, k.ttl)
 			}
-			pipe.PExpire(ctx, t.key, t.ttl)
+			// Oldest first: a caller in two minutes keeps its latest score.
+			members[i] = redis.Z{Score: float64(b.at.Unix()), Member: c.Key + "\t" + c.ID}
 		}
-		pipe.ZAdd(ctx, callersKey(), redis.Z{Score: float64(now.Unix()), Member: c.Key + "\t" + c.ID})
-		pipe.ZRemRangeByScore(ctx, callersKey(), "-inf", strconv.FormatInt(now.AddDate(0, 0, -ledgerDays).Unix(), 10))
+		last := batch[len(batch)-1].at
+		pipe.ZAdd(ctx, callersKey(), members...)
+		pipe.ZRemRangeByScore(ctx, callersKey(), "-inf", strconv.FormatInt(last.AddDate(0, 0, -ledgerDays).Unix(), 10))
 		pipe.Expire(ctx, callersKey(), (ledgerDays+1)*24*time.Hour)
 		return nil
 	})

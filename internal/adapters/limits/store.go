@@ -10,7 +10,8 @@ import (
 // store keeps the counters; Memory and Redis are the two.
 type store interface {
 	admit(ctx context.Context, p Policy, caller ports.Caller, now time.Time, tokens bool) (ports.Admission, error)
-	charge(ctx context.Context, p Policy, caller ports.Caller, now time.Time, s ports.Spent) error
+	// chargeAll adds a batch of callers' minutes, oldest first.
+	chargeAll(ctx context.Context, batch []*pending) error
 	// usage reads the ledgers of callers (each under its policy) at once.
 	usage(ctx context.Context, ps []Policy, callers []ports.Caller, now time.Time) ([]ports.Ledger, error)
 	// callers are those charged in the ledger's days, the most recent
