@@ -42,11 +42,18 @@ func newLogger(level, format string, secrets *secretValues, outs ...io.Writer) z
 	return zerolog.New(scrubWriter{out: w, secrets: secrets}).Level(lvl).With().Timestamp().Logger()
 }
 
-// pythonLevelName writes levels as the reference's logging module does.
+// pythonLevelName writes levels as the reference's logging module does,
+// from names spelt once: it runs for every line.
 func pythonLevelName(l zerolog.Level) string {
 	switch l {
+	case zerolog.DebugLevel:
+		return "DEBUG"
+	case zerolog.InfoLevel:
+		return "INFO"
 	case zerolog.WarnLevel:
 		return "WARNING"
+	case zerolog.ErrorLevel:
+		return "ERROR"
 	case zerolog.FatalLevel:
 		return "CRITICAL"
 	}
