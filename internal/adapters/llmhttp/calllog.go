@@ -99,6 +99,15 @@ func (l *CallLog) next() {
 	}
 }
 
+// WriteHeld writes the request's held attempt line now, if it holds
+// one: the pool calls it before it waits for a backend, so that a line
+// is not written, and stamped, only once the wait is over.
+func WriteHeld(ctx context.Context) {
+	if l := callLogFrom(ctx); l != nil {
+		l.next()
+	}
+}
+
 // Fold ends the record for the access line: it returns the one attempt
 // that served the request, for the access line to carry, or nil when
 // there were none or several. Later attempts write their own lines.

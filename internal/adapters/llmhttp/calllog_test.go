@@ -247,3 +247,29 @@ func TestAttemptsOnOtherGoroutinesEachKeepALine(t *testing.T) {
 		t.Errorf("lines = %v, want one upstream call line per attempt", lines)
 	}
 }
+
+// The pool writes a held line before it waits for a backend, so the line
+// is stamped when its attempt ended; the next attempt then writes only
+// its own, and nothing is left to fold.
+func TestWriteHeldWritesTheHeldLineOnce(t *testing.T) {
+	llmhttp.WriteHeld(context.Background()) // no record: nothing to do, no panic
+	s := newScripted(t, status(503, "x-request-id", "r1"), ok)
+	c := newClient(s, at("2026-01-01T00:00:00Z"))
+	var buf bytes.Buffer
+	ctx, calls := llmhttp.WithCallLog(context.Background())
+	_, _ = send(t, attemptCtx(ctx, &buf, 1), c, s.URL)
+	llmhttp.WriteHeld(ctx)
+	if lines := logLines(t, &buf); len(lines) != 1 || lines[0]["upstream_status"] != 503.0 {
+		t.Fatalf("before the wait: lines = %v, want the first attempt's", lines)
+	}
+	llmhttp.WriteHeld(ctx) // again: already written
+	if _, err := send(t, attemptCtx(ctx, &buf, 2), c, s.URL); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Fold() != nil {
+		t.Error("a request of two attempts folded one")
+	}
+	if lines := logLines(t, &buf); len(lines) != 2 || lines[1]["upstream_status"] != 200.0 {
+		t.Errorf("lines = %v, want one per attempt", lines)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 	"github.com/aoai-api/aoai-api/internal/ports"
 )
@@ -63,6 +64,7 @@ func (r *request) next(ctx context.Context) (*member, error) {
 		if r.attempts == 0 || (!backingOff && wait > r.p.opts.Retry.MaxRetryWait) || r.pastDeadline(ctx, now.Add(wait)) {
 			return nil, r.answer(now)
 		}
+		llmhttp.WriteHeld(ctx) // the last attempt's line, stamped now rather than after the wait
 		zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Int("attempt", r.attempts+1).Dur("wait_ms", wait).
 			Msg("upstream retry") // no backend is available: wait for the soonest recovery
 		event(ctx, eventWait, attribute.Float64("aoai.seconds", wait.Seconds()))
