@@ -29,6 +29,7 @@ test: sdk-deps fmt-check vet mocks-check ## gofmt, vet, stale mocks, then every 
 
 bench: ## end-to-end benchmark against the floor, written to docs/benchmarks.md (not part of test/CI)
 	@command -v taskset >/dev/null || echo "taskset not found: the load generator will share CPUs with the targets"
+	@command -v redis-server >/dev/null || { echo "make bench needs redis-server for its Redis row: apt-get install -y redis-server"; exit 1; }
 	$$(command -v taskset >/dev/null && echo taskset -c 1) go run ./test/bench/runner -out docs/benchmarks.md
 
 # Minimising each new input is capped at 2s; the default 60s leaves a
