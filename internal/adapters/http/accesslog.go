@@ -30,9 +30,8 @@ func accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		path := c.Request.URL.Path
-		ctx, calls := llmhttp.WithCallLog(c.Request.Context())
-		c.Request = c.Request.WithContext(ctx)
-		defer calls.Close() // a panic past recovery writes no access line: the held one still goes out
+		calls := c.MustGet(callLogKey).(*llmhttp.CallLog) // correlate, just before, put it there
+		defer calls.Close()                               // a panic past recovery writes no access line: the held one still goes out
 		c.Next()
 		status := c.Writer.Status()
 		log := zerolog.Ctx(c.Request.Context())

@@ -5,12 +5,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/aoai-api/aoai-api/internal/adapters/llmhttp"
 	"github.com/aoai-api/aoai-api/internal/domain"
 )
 
 const (
 	headerRequestID = "X-Request-ID"
 	correlationKey  = "correlation_id"
+	callLogKey      = "call_log"
 )
 
 // correlate picks or makes the request's correlation id, echoes it, and
@@ -26,6 +28,8 @@ func correlate(log zerolog.Logger) gin.HandlerFunc {
 		c.Header(headerRequestID, id)
 		l := traced(c, log.With().Str(correlationKey, id)).Logger()
 		ctx := domain.WithCorrelationID(l.WithContext(c.Request.Context()), id)
+		ctx, calls := llmhttp.WithCallLog(ctx) // for accessLog, which runs next: one request copy for both
+		c.Set(callLogKey, calls)
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
