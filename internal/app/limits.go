@@ -26,9 +26,20 @@ func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Lim
 	if cfg.RedisURL == "" {
 		return limits.New(nil, local, opt), func() {}, nil
 	}
+	ro, err := redisOptions(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb := redis.NewClient(ro)
+	l := limits.New(limits.NewRedis(rdb), local, opt)
+	return l, func() { l.Close(); _ = rdb.Close() }, nil
+}
+
+// redisOptions is REDIS_URL with the service's own bounds on every call.
+func redisOptions(cfg Config) (*redis.Options, error) {
 	ro, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, errors.New("invalid REDIS_URL: it cannot be parsed") // the error could quote a password
+		return nil, errors.New("invalid REDIS_URL: it cannot be parsed") // the error could quote a password
 	}
 	if ro.Password == "" {
 		ro.Password = cfg.RedisPassword
@@ -38,9 +49,13 @@ func newLimiter(cfg Config, log zerolog.Logger, m *metrics.Metrics) (*limits.Lim
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = cfg.RedisTimeout, cfg.RedisTimeout, cfg.RedisTimeout
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1 // one attempt within the timeout: a retry would only overshoot it
-	rdb := redis.NewClient(ro)
-	l := limits.New(limits.NewRedis(rdb), local, opt)
-	return l, func() { l.Close(); _ = rdb.Close() }, nil
+	if ro.Protocol == 0 {
+		// RESP2 unless the URL asks (?protocol=3): with RESP3 the client
+		// looks for push notifications around every command, a cost on
+		// each admit, and the limits use nothing RESP3 adds.
+		ro.Protocol = 2
+	}
+	return ro, nil
 }
 
 // withLimitsStore shows the store's state in /readyz's body.
