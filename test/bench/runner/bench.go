@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -46,10 +49,16 @@ type shapeResult struct {
 	targets []targetResult
 }
 
-// profiled is the run -profile records: the plain service's first
+// profiled is the run -profile records: each service row's first
 // measured run at 16 connections.
 func (b *bench) profiled(s shape, r row, rep int) bool {
 	return r.pprofAddr != "" && rep == 0 && s.conns == 16 && !s.stream
+}
+
+// slug is a row's name as a directory: "service, Redis limits" is
+// service-redis-limits.
+func slug(name string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == ' ' || r == ',' }), "-")
 }
 
 func (b *bench) runShape(s shape) (shapeResult, error) {
@@ -109,7 +118,11 @@ func (b *bench) measure(s shape, t row, profile bool) (run, error) {
 	}
 	wait := func() error { return nil }
 	if profile {
-		wait = saveProfiles(t.pprofAddr, b.profileDir, b.duration)
+		dir := filepath.Join(b.profileDir, slug(t.name))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return run{}, err
+		}
+		wait = saveProfiles(t.pprofAddr, dir, b.duration)
 	}
 	r, err := load(s.conns, t.url, t.body, b.duration)
 	if err != nil {
@@ -140,7 +153,13 @@ func (b *bench) unary(conns int, url, body string, d time.Duration) (run, error)
 		Method: http.MethodPost, URL: url, Body: []byte(body),
 		Header: http.Header{"Content-Type": {"application/json"}, "api-key": {"bench"}},
 	})
-	a := vegeta.NewAttacker(vegeta.Connections(conns), vegeta.MaxConnections(conns), vegeta.Workers(uint64(conns)),
+	// Our own transport, closed after the run: an attacker left with its
+	// idle connections open would leave every target holding them, so
+	// each run would add conns idle connections to the next one's memory.
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	a := vegeta.NewAttacker(vegeta.Client(&http.Client{Transport: transport}),
+		vegeta.Connections(conns), vegeta.MaxConnections(conns), vegeta.Workers(uint64(conns)),
 		vegeta.MaxWorkers(uint64(conns)), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second), vegeta.HTTP2(false))
 	var m vegeta.Metrics
 	for res := range a.Attack(tr, vegeta.Rate{Freq: 0}, d, "bench") {

@@ -14,9 +14,10 @@
 // one, "Go microbenchmark of the hot path"); -targets keeps the row it
 // names, or else every row whose name contains it, always with the
 // floor and whatever that row is compared with. -profile DIR builds the
-// service with -tags pprof and saves into DIR a CPU profile and an
-// allocations profile (go tool pprof reads both) of the plain service's
-// first measured run at 16 connections.
+// service with -tags pprof and saves a CPU profile and an allocations
+// profile (go tool pprof reads both) of each service row's first
+// measured run at 16 connections into a directory of DIR named after
+// the row (service, service-redis-limits, ...).
 package main
 
 import (
@@ -46,7 +47,7 @@ func execute() error {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the tables")
 	shapeFilter := flag.String("shapes", "", "run only the shapes whose name contains this")
 	targetFilter := flag.String("targets", "", "run only this row (or the rows whose name contains it), with the floor")
-	profileDir := flag.String("profile", "", "build with -tags pprof and save the plain service's profiles at 16 connections here")
+	profileDir := flag.String("profile", "", "build with -tags pprof and save each service row's profiles at 16 connections under this directory")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "aoai-bench")
@@ -86,7 +87,7 @@ func execute() error {
 		}
 		results = append(results, r)
 	}
-	if _, err := os.Stat(filepath.Join(*profileDir, "cpu.pprof")); *profileDir != "" && err != nil {
+	if _, err := os.Stat(filepath.Join(*profileDir, slug(service), "cpu.pprof")); *profileDir != "" && err != nil {
 		fmt.Fprintln(os.Stderr, "bench: nothing profiled: -profile needs the 16-connection shape and the service row")
 	}
 	var hot micros

@@ -126,8 +126,9 @@ func render(results []shapeResult, hot micros, m meta) string {
 		"is not in it. Peak RSS is the target's VmHWM over its whole life, all repetitions of the shape.\n\n",
 		m.reps, m.duration, m.warmup, cpusAllowed())
 	if m.profileDir != "" {
-		fmt.Fprintf(&w, "Profiled (`-profile %s`): the service was built with `-tags pprof`, and `cpu.pprof` and `allocs.pprof`\n"+
-			"hold its first measured run at 16 connections, whose figures include the profiler's cost.\n\n", m.profileDir)
+		fmt.Fprintf(&w, "Profiled (`-profile %s`): the service was built with `-tags pprof`, and each service row's directory there\n"+
+			"holds `cpu.pprof` and `allocs.pprof` of its first measured run at 16 connections, whose figures include the\n"+
+			"profiler's cost.\n\n", m.profileDir)
 	}
 	if m.filtered {
 		w.WriteString("Filtered with `-shapes` or `-targets`: only what ran is here, and only its targets are judged.\n\n")

@@ -107,13 +107,18 @@ func (b *bench) envFor(v variant, upAddr string) ([]string, error) {
 		return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + b.collector.addr}, nil
 	case tracingOff:
 		return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + b.collector.addr, "OTEL_SDK_DISABLED=true"}, nil
-	case service:
-		if b.profileDir != "" {
-			addr, err := freeAddr()
-			return []string{"AOAI_PPROF_ADDR=" + addr}, err
-		}
 	}
 	return nil, nil
+}
+
+// profiling is the listener a -tags pprof build serves its profiles on,
+// with -profile; none without.
+func (b *bench) profiling() ([]string, error) {
+	if b.profileDir == "" {
+		return nil, nil
+	}
+	addr, err := freeAddr()
+	return []string{"AOAI_PPROF_ADDR=" + addr}, err
 }
 
 // poolFile is three backends over two priorities, all the one upstream:
@@ -155,18 +160,21 @@ func (b *bench) startRows(s shape, up *proc) ([]row, error) {
 		if err != nil {
 			return rows, err
 		}
+		pprof, err := b.profiling()
+		if err != nil {
+			return rows, err
+		}
+		extra = append(extra, pprof...)
 		p, err := start(b.bins.service, nil, append(serviceEnv(up.addr), extra...))
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", v.name, err)
 		}
-		r := row{name: v.name, url: "http://" + p.addr + path, body: prompt, p: p}
+		r := row{name: v.name, url: "http://" + p.addr + path, body: prompt, p: p, pprofAddr: envValue(pprof, "AOAI_PPROF_ADDR")}
 		switch v.name {
 		case withRedis:
 			r.count = b.redis.commands
 		case tracingOn:
 			r.count = b.collector.counter("http://" + p.addr + "/metrics")
-		case service:
-			r.pprofAddr = envValue(extra, "AOAI_PPROF_ADDR")
 		}
 		rows = append(rows, r)
 	}
