@@ -41,9 +41,9 @@ func main() {
 // leave no redis-server or target behind.
 func execute() error {
 	started := time.Now()
-	duration := flag.Duration("duration", 5*time.Second, "measured time per run")
+	duration := flag.Duration("duration", 3*time.Second, "measured time per run")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each run")
-	reps := flag.Int("reps", 3, "repetitions; medians are reported")
+	reps := flag.Int("reps", 5, "repetitions, interleaved row by row; medians are reported")
 	out := flag.String("out", "docs/benchmarks.md", "where to write the tables")
 	shapeFilter := flag.String("shapes", "", "run only the shapes whose name contains this")
 	targetFilter := flag.String("targets", "", "run only this row (or the rows whose name contains it), with the floor")
