@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,5 +62,22 @@ func TestDeltaIsPerNameAndCountsCommandsNewSinceBefore(t *testing.T) {
 	want := []count{{"Redis commands", 6, false}, {"evalsha", 2, true}, {"get", 4, true}}
 	if !slices.Equal(got, want) {
 		t.Errorf("delta %v, want %v", got, want)
+	}
+}
+
+func TestEveryServiceRowProfilesIntoADirectoryOfItsOwn(t *testing.T) {
+	seen := map[string]string{}
+	for _, v := range variants {
+		dir := slug(v.name)
+		if strings.ContainsAny(dir, " ,/") || dir == "" {
+			t.Errorf("%q profiles into %q: want a plain directory name", v.name, dir)
+		}
+		if other, ok := seen[dir]; ok {
+			t.Errorf("%q and %q would share the profile directory %q", v.name, other, dir)
+		}
+		seen[dir] = v.name
+	}
+	if got := slug(withRedis); got != "service-redis-limits" {
+		t.Errorf("slug(%q) = %q", withRedis, got)
 	}
 }
