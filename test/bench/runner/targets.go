@@ -111,14 +111,13 @@ func (b *bench) envFor(v variant, upAddr string) ([]string, error) {
 	return nil, nil
 }
 
-// profiling is the listener a -tags pprof build serves its profiles on,
-// with -profile; none without.
-func (b *bench) profiling() ([]string, error) {
+// pprofAddr is where a -tags pprof build serves its profiles, with
+// -profile; "" without.
+func (b *bench) pprofAddr() (string, error) {
 	if b.profileDir == "" {
-		return nil, nil
+		return "", nil
 	}
-	addr, err := freeAddr()
-	return []string{"AOAI_PPROF_ADDR=" + addr}, err
+	return freeAddr()
 }
 
 // poolFile is three backends over two priorities, all the one upstream:
@@ -160,16 +159,18 @@ func (b *bench) startRows(s shape, up *proc) ([]row, error) {
 		if err != nil {
 			return rows, err
 		}
-		pprof, err := b.profiling()
+		pprof, err := b.pprofAddr()
 		if err != nil {
 			return rows, err
 		}
-		extra = append(extra, pprof...)
+		if pprof != "" {
+			extra = append(extra, "AOAI_PPROF_ADDR="+pprof)
+		}
 		p, err := start(b.bins.service, nil, append(serviceEnv(up.addr), extra...))
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", v.name, err)
 		}
-		r := row{name: v.name, url: "http://" + p.addr + path, body: prompt, p: p, pprofAddr: envValue(pprof, "AOAI_PPROF_ADDR")}
+		r := row{name: v.name, url: "http://" + p.addr + path, body: prompt, p: p, pprofAddr: pprof}
 		switch v.name {
 		case withRedis:
 			r.count = b.redis.commands
@@ -179,15 +180,6 @@ func (b *bench) startRows(s shape, up *proc) ([]row, error) {
 		rows = append(rows, r)
 	}
 	return rows, nil
-}
-
-func envValue(env []string, key string) string {
-	for _, kv := range env {
-		if k, v, _ := strings.Cut(kv, "="); k == key {
-			return v
-		}
-	}
-	return ""
 }
 
 // freeAddr is a loopback address nothing listens on, for a listener
