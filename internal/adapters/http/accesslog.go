@@ -37,7 +37,7 @@ func accessLog() gin.HandlerFunc {
 		log := zerolog.Ctx(c.Request.Context())
 		call := calls.Fold()
 		if call != nil {
-			log = call.Logger() // model, backend and attempt too
+			log = call.Logger()
 		}
 		ev := log.Info()
 		switch {
@@ -45,6 +45,9 @@ func accessLog() gin.HandlerFunc {
 			ev = log.Debug()
 		case status >= http.StatusInternalServerError:
 			ev = log.Error()
+		}
+		if call != nil {
+			call.Named(ev) // model, backend and attempt, as on the line it stands for
 		}
 		ev.Str("method", c.Request.Method).
 			Str("path", path).

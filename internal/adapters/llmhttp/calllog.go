@@ -33,7 +33,8 @@ const (
 // Call is one attempt's "upstream call" line, fields and logger, not
 // yet written.
 type Call struct {
-	log       *zerolog.Logger // the attempt's, from its context: model, backend, attempt and the request's fields
+	log       *zerolog.Logger // the request's, from the attempt's context
+	attempt   *Attempt        // model, backend and number; nil outside a pool
 	client    *Client
 	elapsed   time.Duration
 	status    int
@@ -139,6 +140,10 @@ func (l *CallLog) end() bool {
 // Logger is the attempt's logger, for the access line.
 func (c *Call) Logger() *zerolog.Logger { return c.log }
 
+// Named adds the attempt's model, backend and number to e. The access
+// line adds them first, where the "upstream call" line has them.
+func (c *Call) Named(e *zerolog.Event) *zerolog.Event { return c.attempt.fields(e) }
+
 // Fields adds the attempt's upstream fields to e.
 func (c *Call) Fields(e *zerolog.Event) *zerolog.Event {
 	t := c.client.target
@@ -150,4 +155,4 @@ func (c *Call) Fields(e *zerolog.Event) *zerolog.Event {
 	return e.Str("upstream_request_id", c.requestID)
 }
 
-func (c *Call) write() { c.Fields(c.log.Info()).Msg("upstream call") }
+func (c *Call) write() { c.Fields(c.Named(c.log.Info())).Msg("upstream call") }

@@ -31,10 +31,11 @@ func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 	return out
 }
 
-// attemptCtx is what the pool hands an adapter: a logger naming the
-// attempt, here on a context that may carry a CallLog.
+// attemptCtx is what the pool hands an adapter: the request's logger
+// and the attempt named, here on a context that may carry a CallLog.
 func attemptCtx(ctx context.Context, buf *bytes.Buffer, attempt int) context.Context {
-	return zerolog.New(buf).With().Str("backend", "b").Int("attempt", attempt).Logger().WithContext(ctx)
+	ctx = zerolog.New(buf).With().Str("correlation_id", "c1").Logger().WithContext(ctx)
+	return llmhttp.WithAttempt(ctx, llmhttp.Attempt{Model: "gpt", Backend: "b", N: attempt})
 }
 
 // accessLine writes what the access log writes with a folded call.
@@ -43,7 +44,11 @@ func accessLine(buf *bytes.Buffer, call *llmhttp.Call) {
 	if call != nil {
 		log = *call.Logger()
 	}
-	ev := log.Info().Int("status", 200)
+	ev := log.Info()
+	if call != nil {
+		call.Named(ev)
+	}
+	ev.Int("status", 200)
 	if call != nil {
 		call.Fields(ev)
 	}
@@ -104,6 +109,47 @@ func TestOneAttemptFoldsIntoTheAccessLine(t *testing.T) {
 	}
 	if _, ok := l["upstream_latency_ms"]; !ok {
 		t.Errorf("access line lacks upstream_latency_ms: %v", l)
+	}
+}
+
+// The attempt's names go where a child logger of the request's put them,
+// before the line's own fields: the lines read as they always have.
+func TestAnAttemptIsNamedRightAfterTheRequestsFields(t *testing.T) {
+	s := newScripted(t, ok, ok)
+	c := newClient(s, at("2026-01-01T00:00:00Z"))
+	var buf bytes.Buffer
+	if _, err := send(t, attemptCtx(context.Background(), &buf, 2), c, s.URL); err != nil {
+		t.Fatal(err)
+	}
+	ctx, calls := llmhttp.WithCallLog(context.Background())
+	if _, err := send(t, attemptCtx(ctx, &buf, 1), c, s.URL); err != nil {
+		t.Fatal(err)
+	}
+	accessLine(&buf, calls.Fold())
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines = %q, want the upstream call line and the access line", lines)
+	}
+	for i, want := range []string{
+		`{"level":"info","correlation_id":"c1","model":"gpt","backend":"b","attempt":2,"upstream":"Upstream",`,
+		`{"level":"info","correlation_id":"c1","model":"gpt","backend":"b","attempt":1,"status":200,"upstream":"Upstream",`,
+	} {
+		if !strings.HasPrefix(lines[i], want) {
+			t.Errorf("line %d = %s\nwant it to begin %s", i, lines[i], want)
+		}
+	}
+}
+
+// Outside a pool no attempt is named, and the line says only what it knows.
+func TestACallOutsideAPoolNamesNoAttempt(t *testing.T) {
+	s := newScripted(t, ok)
+	c := newClient(s, at("2026-01-01T00:00:00Z"))
+	var buf bytes.Buffer
+	if _, err := send(t, zerolog.New(&buf).WithContext(context.Background()), c, s.URL); err != nil {
+		t.Fatal(err)
+	}
+	if l := logLines(t, &buf); len(l) != 1 || l[0]["backend"] != nil || l[0]["attempt"] != nil || l[0]["upstream_status"] != 200.0 {
+		t.Errorf("lines = %v, want one upstream call line without backend or attempt", l)
 	}
 }
 

@@ -138,11 +138,11 @@ func (c *Client) RequestID(h http.Header) string {
 }
 
 // logAttempt logs one attempt and reports it to the observer. The pool
-// has put the model, backend and attempt number on ctx's logger. With
+// has named the model, backend and attempt number on ctx. With
 // a CallLog on ctx, a first attempt's line is held, for the access line
 // to carry when no other attempt follows.
 func (c *Client) logAttempt(ctx context.Context, calls *CallLog, resp *http.Response, start time.Time, err error) {
-	call := Call{log: zerolog.Ctx(ctx), client: c, elapsed: c.now().Sub(start), err: err}
+	call := Call{log: zerolog.Ctx(ctx), attempt: attemptFrom(ctx), client: c, elapsed: c.now().Sub(start), err: err}
 	if err == nil {
 		call.status, call.requestID = resp.StatusCode, c.RequestID(resp.Header)
 	}

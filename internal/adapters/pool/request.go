@@ -321,12 +321,11 @@ func removed(ms []*member, m *member) []*member {
 	return out
 }
 
-// logged names the model, backend and attempt on every line the
-// backend's adapter writes, so its one "upstream call" line says all,
-// and so does the access line that a lone attempt's line folds into.
+// logged names the model, backend and attempt on the backend's
+// "upstream call" line, so that it says all, and so does the access line
+// that a lone attempt's line folds into.
 func (r *request) logged(ctx context.Context, m *member) context.Context {
-	l := zerolog.Ctx(ctx).With().Str("model", r.g.name).Str("backend", m.Name).Int("attempt", r.attempts).Logger()
-	return l.WithContext(ctx)
+	return llmhttp.WithAttempt(ctx, llmhttp.Attempt{Model: r.g.name, Backend: m.Name, N: r.attempts})
 }
 
 // changed reports a state transition; "" means none.

@@ -1,0 +1,52 @@
+package llmhttp
+
+import (
+	"context"
+
+	"github.com/rs/zerolog"
+)
+
+// Attempt names one backend attempt on its log lines: the model, the
+// backend and the attempt's number within the request. The pool puts it
+// on each attempt's context. It costs one small allocation, where a
+// child logger per attempt cost a 500-byte buffer and a context copy.
+type Attempt struct {
+	Model, Backend string
+	N              int
+}
+
+type attemptKey struct{}
+
+// attemptCtx is the context and the record in one allocation.
+type attemptCtx struct {
+	context.Context
+	a Attempt
+}
+
+func (c *attemptCtx) Value(key any) any {
+	if key == (attemptKey{}) {
+		return &c.a
+	}
+	return c.Context.Value(key)
+}
+
+// WithAttempt returns ctx naming the attempt a: the "upstream call" line
+// of a call made with it, and the access line that line folds into,
+// carry a's fields.
+func WithAttempt(ctx context.Context, a Attempt) context.Context {
+	return &attemptCtx{Context: ctx, a: a}
+}
+
+func attemptFrom(ctx context.Context) *Attempt {
+	a, _ := ctx.Value(attemptKey{}).(*Attempt)
+	return a
+}
+
+// fields adds the attempt's names, in the order a child logger put them:
+// right after the request's own context fields.
+func (a *Attempt) fields(e *zerolog.Event) *zerolog.Event {
+	if a == nil {
+		return e
+	}
+	return e.Str("model", a.Model).Str("backend", a.Backend).Int("attempt", a.N)
+}
