@@ -137,7 +137,8 @@ func (l *CallLog) end() bool {
 	return holding
 }
 
-// Logger is the attempt's logger, for the access line.
+// Logger is the request's logger as the attempt saw it, for the access
+// line.
 func (c *Call) Logger() *zerolog.Logger { return c.log }
 
 // Named adds the attempt's model, backend and number to e. The access
