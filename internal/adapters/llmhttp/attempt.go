@@ -15,32 +15,15 @@ type Attempt struct {
 	N              int
 }
 
-type attemptKey struct{}
-
-// attemptCtx is the context and the record in one allocation.
-type attemptCtx struct {
-	context.Context
-	a Attempt
-}
-
-func (c *attemptCtx) Value(key any) any {
-	if key == (attemptKey{}) {
-		return &c.a
-	}
-	return c.Context.Value(key)
-}
-
 // WithAttempt returns ctx naming the attempt a: the "upstream call" line
 // of a call made with it, and the access line that line folds into,
 // carry a's fields.
 func WithAttempt(ctx context.Context, a Attempt) context.Context {
-	return &attemptCtx{Context: ctx, a: a}
+	ctx, _ = withRecord(ctx, a)
+	return ctx
 }
 
-func attemptFrom(ctx context.Context) *Attempt {
-	a, _ := ctx.Value(attemptKey{}).(*Attempt)
-	return a
-}
+func attemptFrom(ctx context.Context) *Attempt { return recordFrom[Attempt](ctx) }
 
 // fields adds the attempt's names, in the order a child logger put them:
 // right after the request's own context fields.

@@ -42,34 +42,14 @@ type Call struct {
 	err       error
 }
 
-type callLogKey struct{}
-
-// callLogCtx is the context and the record in one allocation: this is
-// on every request's path.
-type callLogCtx struct {
-	context.Context
-	calls CallLog
-}
-
-func (c *callLogCtx) Value(key any) any {
-	if key == (callLogKey{}) {
-		return &c.calls
-	}
-	return c.Context.Value(key)
-}
-
 // WithCallLog returns a context carrying a new record, and the record:
 // Send, given that context or one derived from it, holds its first
 // attempt's line there.
 func WithCallLog(ctx context.Context) (context.Context, *CallLog) {
-	c := &callLogCtx{Context: ctx}
-	return c, &c.calls
+	return withRecord(ctx, CallLog{})
 }
 
-func callLogFrom(ctx context.Context) *CallLog {
-	l, _ := ctx.Value(callLogKey{}).(*CallLog)
-	return l
-}
+func callLogFrom(ctx context.Context) *CallLog { return recordFrom[CallLog](ctx) }
 
 // hold keeps the request's first attempt; false means the caller writes
 // it, after the held one if an attempt is held still.
