@@ -34,11 +34,8 @@ func accessLog() gin.HandlerFunc {
 		defer calls.Close()                               // a panic past recovery writes no access line: the held one still goes out
 		c.Next()
 		status := c.Writer.Status()
-		log := zerolog.Ctx(c.Request.Context())
+		log := zerolog.Ctx(c.Request.Context()) // the one the attempts logged through too
 		call := calls.Fold()
-		if call != nil {
-			log = call.Logger()
-		}
 		ev := log.Info()
 		switch {
 		case c.GetBool(quietKey):

@@ -29,16 +29,16 @@ func (a *answering) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(strings.NewReader(`{}`)), Request: r}, nil
 }
 
-// attempts makes n upstream attempts as the pool does, each on a logger
-// naming it, and fails when the last did.
+// attempts makes n upstream attempts as the pool does, each on a
+// context naming it, and fails when the last did.
 func attempts(ctx context.Context, n int, up *answering) error {
 	c := llmhttp.New(&http.Client{Transport: up}, llmhttp.Target{Name: "Upstream", ResourceKind: "deployment", Resource: "dep",
 		RequestIDHeaders: []string{"x-request-id"}})
 	var err error
 	for i := range n {
-		l := zerolog.Ctx(ctx).With().Str("model", "m").Str("backend", "b").Int("attempt", i+1).Logger()
+		actx := llmhttp.WithAttempt(ctx, llmhttp.Attempt{Model: "m", Backend: "b", N: i + 1})
 		var resp *http.Response
-		resp, err = c.Send(l.WithContext(ctx), func(ctx context.Context) (*http.Request, error) {
+		resp, err = c.Send(actx, func(ctx context.Context) (*http.Request, error) {
 			return http.NewRequestWithContext(ctx, http.MethodPost, "http://upstream.invalid/", nil)
 		})
 		if err == nil {

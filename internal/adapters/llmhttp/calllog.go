@@ -117,10 +117,6 @@ func (l *CallLog) end() bool {
 	return holding
 }
 
-// Logger is the request's logger as the attempt saw it, for the access
-// line.
-func (c *Call) Logger() *zerolog.Logger { return c.log }
-
 // Named adds the attempt's model, backend and number to e. The access
 // line adds them first, where the "upstream call" line has them.
 func (c *Call) Named(e *zerolog.Event) *zerolog.Event { return c.attempt.fields(e) }

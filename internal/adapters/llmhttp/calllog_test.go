@@ -31,19 +31,22 @@ func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 	return out
 }
 
+// requestLog is the logger a request's lines go through, its access
+// line and its attempts' lines alike.
+func requestLog(buf *bytes.Buffer) zerolog.Logger {
+	return zerolog.New(buf).With().Str("correlation_id", "c1").Logger()
+}
+
 // attemptCtx is what the pool hands an adapter: the request's logger
 // and the attempt named, here on a context that may carry a CallLog.
 func attemptCtx(ctx context.Context, buf *bytes.Buffer, attempt int) context.Context {
-	ctx = zerolog.New(buf).With().Str("correlation_id", "c1").Logger().WithContext(ctx)
-	return llmhttp.WithAttempt(ctx, llmhttp.Attempt{Model: "gpt", Backend: "b", N: attempt})
+	log := requestLog(buf)
+	return llmhttp.WithAttempt(log.WithContext(ctx), llmhttp.Attempt{Model: "gpt", Backend: "b", N: attempt})
 }
 
 // accessLine writes what the access log writes with a folded call.
 func accessLine(buf *bytes.Buffer, call *llmhttp.Call) {
-	log := zerolog.New(buf)
-	if call != nil {
-		log = *call.Logger()
-	}
+	log := requestLog(buf)
 	ev := log.Info()
 	if call != nil {
 		call.Named(ev)
@@ -269,7 +272,7 @@ func TestAttemptsOnOtherGoroutinesEachKeepALine(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			actx := zerolog.New(&out).With().Int("attempt", i+1).Logger().WithContext(ctx)
+			actx := llmhttp.WithAttempt(zerolog.New(&out).WithContext(ctx), llmhttp.Attempt{Model: "gpt", Backend: "b", N: i + 1})
 			resp, err := c.Send(actx, func(ctx context.Context) (*http.Request, error) {
 				return http.NewRequestWithContext(ctx, http.MethodPost, s.URL, nil)
 			})
