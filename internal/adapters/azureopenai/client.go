@@ -76,7 +76,7 @@ func authorizer(cfg Config) func(context.Context, http.Header) error {
 	key := []string{cfg.APIKey} // shared by every attempt, never edited
 	return func(ctx context.Context, h http.Header) error {
 		if id := domain.CorrelationID(ctx); id != "" {
-			h.Set("x-ms-client-request-id", id)
+			h["X-Ms-Client-Request-Id"] = []string{id} // canonical: h.Set would copy the name on every attempt
 		}
 		if tokens == nil {
 			h["Api-Key"] = key

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	headerRequestID = "X-Request-ID"
+	headerRequestID = "X-Request-Id" // canonical, so Get and Set need no copy; the wire spelling is the same
 	correlationKey  = "correlation_id"
 	callLogKey      = "call_log"
 )

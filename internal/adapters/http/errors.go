@@ -85,7 +85,7 @@ var errorTable = map[domain.Kind]rendering{
 // client sees it, but logs and metrics tell it apart from our failures.
 const statusClientClosed = 499
 
-const headerUpstreamRequestID = "X-Upstream-Request-ID"
+const headerUpstreamRequestID = "X-Upstream-Request-Id" // canonical: Set copies any other spelling
 
 // headerShouldRetry is the OpenAI SDKs' own override of their retry
 // rules, which would otherwise retry every 5xx and 429 on top of ours.
