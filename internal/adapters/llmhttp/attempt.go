@@ -25,9 +25,9 @@ func WithAttempt(ctx context.Context, a Attempt) context.Context {
 
 func attemptFrom(ctx context.Context) *Attempt { return recordFrom[Attempt](ctx) }
 
-// fields adds the attempt's names, in the order a child logger put them:
-// right after the request's own context fields.
-func (a *Attempt) fields(e *zerolog.Event) *zerolog.Event {
+// Named adds the attempt's names to e, in the order every line that
+// names an attempt has them; a nil Attempt adds none.
+func (a *Attempt) Named(e *zerolog.Event) *zerolog.Event {
 	if a == nil {
 		return e
 	}

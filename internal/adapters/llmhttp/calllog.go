@@ -119,7 +119,7 @@ func (l *CallLog) end() bool {
 
 // Named adds the attempt's model, backend and number to e. The access
 // line adds them first, where the "upstream call" line has them.
-func (c *Call) Named(e *zerolog.Event) *zerolog.Event { return c.attempt.fields(e) }
+func (c *Call) Named(e *zerolog.Event) *zerolog.Event { return c.attempt.Named(e) }
 
 // Fields adds the attempt's upstream fields to e.
 func (c *Call) Fields(e *zerolog.Event) *zerolog.Event {

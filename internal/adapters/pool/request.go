@@ -178,8 +178,9 @@ func (r *request) settle(ctx context.Context, m *member, start time.Time, err er
 	// llmhttp's "upstream call" line (or the access line, when this was
 	// the request's one attempt) has the status; this one says what the
 	// pool made of it.
-	zerolog.Ctx(ctx).Warn().Str("model", r.g.name).Str("backend", m.Name).Int("attempt", r.attempts).
-		Str("outcome", label).Str("upstream_request_id", upstreamID(err)).Msg("backend attempt failed")
+	a := r.attempt(m)
+	a.Named(zerolog.Ctx(ctx).Warn()).Str("outcome", label).Str("upstream_request_id", upstreamID(err)).
+		Msg("backend attempt failed")
 	r.last = err
 	return false
 }
@@ -325,7 +326,12 @@ func removed(ms []*member, m *member) []*member {
 // "upstream call" line, so that it says all, and so does the access line
 // that a lone attempt's line folds into.
 func (r *request) logged(ctx context.Context, m *member) context.Context {
-	return llmhttp.WithAttempt(ctx, llmhttp.Attempt{Model: r.g.name, Backend: m.Name, N: r.attempts})
+	return llmhttp.WithAttempt(ctx, r.attempt(m))
+}
+
+// attempt names the request's current attempt, on m.
+func (r *request) attempt(m *member) llmhttp.Attempt {
+	return llmhttp.Attempt{Model: r.g.name, Backend: m.Name, N: r.attempts}
 }
 
 // changed reports a state transition; "" means none.
